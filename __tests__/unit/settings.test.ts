@@ -1,0 +1,86 @@
+import { describe, expect, it } from '@jest/globals'
+import { envInputReader, parseBaseMap, readSettings, SettingsError } from '../../src/settings.js'
+
+const baseEnv = { GITHUB_REPOSITORY: 'acme/linux', GITHUB_SERVER_URL: 'https://ghe.example.com', GITHUB_API_URL: 'https://ghe.example.com/api/v3', RUNNER_TEMP: '/runner/tmp' }
+
+function settings(inputs: Record<string, string>, env: Record<string, string> = baseEnv) {
+  const all: Record<string, string> = { ...env }
+  for (const [k, v] of Object.entries(inputs)) all[`INPUT_${k.toUpperCase()}`] = v
+  return readSettings(envInputReader(all), all)
+}
+
+describe('readSettings', () => {
+  it('applies the documented defaults when inputs are absent (node dist/index.js without the runner)', () => {
+    const s = settings({ 'github-token': 't', 'patchwork-project': 'linux-fsdevel', 'base-branch': 'vfs.base.ci' })
+    expect(s).toMatchObject({
+      owner: 'acme',
+      repo: 'linux',
+      patchworkUrl: 'https://patchwork.kernel.org',
+      loreUrl: 'https://lore.kernel.org',
+      applyBranch: 'vfs.base.ci',
+      branchPrefix: 'pw',
+      lookbackDays: 7,
+      graceMinutes: 10,
+      closeAfterDays: 14,
+      maxSeries: 20,
+      protectedPaths: ['.github/'],
+      dryRun: false,
+      refreshOpenPrs: true,
+      serverUrl: 'https://ghe.example.com',
+      apiUrl: 'https://ghe.example.com/api/v3',
+      workDir: '/runner/tmp/ml2pr'
+    })
+    expect(s.excludeSubject?.test('[PATCH RFC 0/3] fs: idea')).toBe(true)
+    expect(s.excludeSubject?.test('[GIT PULL] vfs fixes')).toBe(true)
+    expect(s.excludeSubject?.test('[PATCH v2 0/3] fs: rfcomm cleanup')).toBe(false)
+    expect(Object.isFrozen(s)).toBe(true)
+  })
+
+  it('treats empty inputs (the runner passing defaults of "") like absent ones', () => {
+    const s = settings({ 'github-token': 't', 'patchwork-project': 'p', 'base-branch': 'main', 'apply-branch': '', 'dry-run': '', 'max-series': '' })
+    expect(s.applyBranch).toBe('main')
+    expect(s.dryRun).toBe(false)
+    expect(s.maxSeries).toBe(20)
+  })
+
+  it('selects lore-only mode only when patchwork-url is explicitly empty', () => {
+    const s = settings({ 'github-token': 't', 'patchwork-url': '', 'lore-list': 'linux-fsdevel', 'base-branch': 'main' })
+    expect(s.patchworkUrl).toBe('')
+    expect(() => settings({ 'github-token': 't', 'patchwork-url': '', 'base-branch': 'main' })).toThrow('lore-only mode')
+  })
+
+  it.each([
+    [{ 'series-id': '12a' }, "Invalid series-id '12a'"],
+    [{ 'base-branch': '-x' }, "Invalid base-branch '-x'"],
+    [{ 'base-branch': 'a..b' }, 'not a safe branch name'],
+    [{ 'base-branch': 'refs.lock' }, 'not a safe branch name'],
+    [{ 'dry-run': 'yes' }, "Invalid dry-run 'yes': expected true or false."],
+    [{ 'lookback-days': 'NaN' }, "Invalid lookback-days 'NaN'"],
+    [{ 'patchwork-url': 'ftp://x' }, 'only http(s) URLs'],
+    [{ 'lore-url': 'https://user:pw@lore' }, 'credentials do not belong in a URL'],
+    [{ 'exclude-subject': '(' }, 'Invalid exclude-subject']
+  ])('rejects bad input %j with a clear message', (bad, message) => {
+    const inputs = { 'github-token': 't', 'patchwork-project': 'p', 'base-branch': 'main', ...bad }
+    expect(() => settings(inputs)).toThrow(SettingsError)
+    expect(() => settings(inputs)).toThrow(message)
+  })
+
+  it('requires a repository, a token and a base branch', () => {
+    expect(() => settings({ 'github-token': 't', 'patchwork-project': 'p', 'base-branch': 'm' }, {})).toThrow('Invalid repository')
+    expect(() => settings({ 'patchwork-project': 'p', 'base-branch': 'm' })).toThrow('github-token')
+    expect(() => settings({ 'github-token': 't', 'patchwork-project': 'p' })).toThrow('base-branch')
+  })
+})
+
+describe('parseBaseMap', () => {
+  it('reads one rule per line with comments', () => {
+    expect(parseBaseMap('bpf-next = bpf-next_base\n# comment\n net=net_base # trailing\n')).toEqual([
+      { tag: 'bpf-next', branch: 'bpf-next_base' },
+      { tag: 'net', branch: 'net_base' }
+    ])
+  })
+  it('rejects a line without a branch and unsafe branch names', () => {
+    expect(() => parseBaseMap('bpf-next')).toThrow("Invalid base-map line 1 'bpf-next'")
+    expect(() => parseBaseMap('net = ../x')).toThrow('not a safe branch name')
+  })
+})

@@ -1,0 +1,198 @@
+/**
+ * One run of the bridge: discover → (fetch → assemble → apply → publish) per series → lifecycle → state.
+ * Every dependency is passed in, so tests drive the real logic against stand-ins.
+ */
+import { planDiscovery, toServerDate } from './discover/plan.js'
+import { mergeStates, type FailedSeries, type PendingSeries, type RunState, type StateStore } from './discover/state.js'
+import type { GitHubPulls } from './github/pulls.js'
+import type { Outcome, SeriesRef } from './model.js'
+import { processSeries, type ApplyFn, type Log, type RemoteRepo, type SeriesResult } from './process.js'
+import type { Lore } from './services/lore.js'
+import type { Patchwork } from './services/patchwork.js'
+import type { Settings } from './settings.js'
+import { WriteBudgetExceeded, type Writes } from './writes.js'
+
+export interface BridgeDeps {
+  settings: Readonly<Settings>
+  pulls: GitHubPulls
+  remote: RemoteRepo
+  apply: ApplyFn
+  lore?: Lore
+  patchwork?: Patchwork
+  state: StateStore
+  writes: Writes
+  log: Log & { group<T>(name: string, fn: () => Promise<T>): Promise<T> }
+  now: () => Date
+}
+
+export interface RunReport {
+  outcomes: Outcome[]
+  results: SeriesResult[]
+  dryRun: boolean
+  plannedWrites: string[]
+  loreList: string
+  warnings: string[]
+  waiting: number
+}
+
+/** Gives up on a series whose fetch keeps failing after this many runs. */
+const MAX_ATTEMPTS = 6
+
+export async function runBridge(deps: BridgeDeps): Promise<RunReport> {
+  const { settings, log } = deps
+  const warnings: string[] = []
+
+  let loreList = settings.loreList
+  if (deps.patchwork) {
+    const project = await deps.patchwork.project(settings.patchworkProject)
+    if (!loreList) loreList = defaultLoreList(project.listArchiveUrl, project.listId, settings.loreUrl)
+    log.info(`Patchwork project ${project.linkName} (list ${project.listId}); lore inbox ${loreList}`)
+  }
+
+  const loaded = await deps.state.load()
+  const state = loaded.state
+  const failed = new Map(state.failed.map(f => [f.key, f]))
+  const ctx = {
+    settings,
+    loreList,
+    pulls: deps.pulls,
+    remote: deps.remote,
+    apply: deps.apply,
+    lore: deps.lore,
+    patchwork: deps.patchwork,
+    log,
+    failed,
+    tips: new Map<string, string>()
+  }
+
+  // Discover.
+  let due: PendingSeries[]
+  let waiting: PendingSeries[] = []
+  let cursor = state.patchworkCursor
+  if (settings.seriesId) {
+    due = [{ key: settings.seriesId, completedAt: toServerDate(deps.now().getTime()), reason: 'manual', attempts: 0 }]
+  } else if (deps.patchwork) {
+    const since = state.patchworkCursor ?? toServerDate(deps.now().getTime() - settings.lookbackDays * 86_400_000)
+    const events = await deps.patchwork.completedSeriesEvents(settings.patchworkProject, since)
+    const completed = events.filter(e => e.seriesId !== undefined).map(e => ({ key: String(e.seriesId), completedAt: e.date }))
+    const plan = planDiscovery(state, completed, deps.now(), settings.graceMinutes)
+    due = plan.due
+    waiting = plan.waiting
+    cursor = plan.cursor
+    log.info(`Discovered ${completed.length} completion event(s) since ${since}; ${due.length} due, ${waiting.length} in grace period`)
+  } else {
+    throw new Error('lore-only discovery needs the lore search (not configured)')
+  }
+
+  // Process, oldest first, within the per-run budget; whatever is left stays pending.
+  const results: SeriesResult[] = []
+  const handled = new Set<string>()
+  const stillPending: PendingSeries[] = [...waiting]
+  let processed = 0
+  for (const [index, item] of due.entries()) {
+    if (processed >= settings.maxSeries) {
+      stillPending.push(...due.slice(index).map(p => ({ ...p, reason: 'max-series budget' })))
+      warnings.push(`max-series (${settings.maxSeries}) reached; ${due.length - index} series wait for the next run`)
+      break
+    }
+    const result = await log.group(`Series ${item.key}`, () => handleOne(deps, ctx, item))
+    if (!result) continue
+    results.push(result)
+    if (result.outcome.kind !== 'adopted' && result.outcome.kind !== 'skipped') processed++
+    if (result.retry && !settings.seriesId && item.attempts + 1 < MAX_ATTEMPTS) {
+      stillPending.push({ ...item, reason: result.outcome.kind === 'skipped' ? result.outcome.reason : 'retry', attempts: item.attempts + 1 })
+    } else {
+      handled.add(item.key)
+    }
+    if (result.failedOn) {
+      failed.set(item.key, { key: item.key, baseSha: result.failedOn, reason: reasonOf(result.outcome), at: deps.now().toISOString() })
+    } else if (result.outcome.kind === 'opened' || result.outcome.kind === 'adopted') {
+      failed.delete(item.key)
+    }
+    if (result.outcome.kind === 'failed' && /budget/i.test(result.outcome.reason)) break
+  }
+
+  // Save what this run learned (not in dry-run: a dry run changes nothing).
+  const ours: RunState = { version: 1, patchworkCursor: cursor, loreCursor: state.loreCursor, pending: stillPending, failed: [...failed.values()] }
+  if (!deps.writes.dryRun) await saveState(deps.state, loaded, ours, handled, log)
+
+  return {
+    outcomes: results.map(r => r.outcome),
+    results,
+    dryRun: deps.writes.dryRun,
+    plannedWrites: deps.writes.planned,
+    loreList,
+    warnings,
+    waiting: stillPending.length
+  }
+}
+
+async function handleOne(deps: BridgeDeps, ctx: Parameters<typeof processSeries>[0], item: PendingSeries): Promise<SeriesResult | undefined> {
+  const id = Number(item.key)
+  let ref: SeriesRef | undefined
+  try {
+    ref = await deps.patchwork!.series(id)
+  } catch (error) {
+    return { outcome: { kind: 'failed', key: item.key, title: `series ${item.key}`, reason: (error as Error).message }, retry: true }
+  }
+  if (!ref) {
+    return { outcome: { kind: 'failed', key: item.key, title: `series ${item.key}`, reason: `Patchwork has no series ${item.key}` } }
+  }
+  if (deps.settings.patchworkDelegate && !(await delegatedTo(deps.patchwork!, id, deps.settings.patchworkDelegate))) {
+    return { outcome: { kind: 'skipped', key: ref.key, title: ref.name, reason: `not delegated to ${deps.settings.patchworkDelegate}` } }
+  }
+  try {
+    return await processSeries(ctx, ref)
+  } catch (error) {
+    // One broken series never stops the others; a spent budget stops everything that writes.
+    const message = error instanceof WriteBudgetExceeded ? `budget: ${error.message}` : (error as Error).message
+    deps.log.warning(`series ${ref.key}: ${message}`)
+    return { outcome: { kind: 'failed', key: ref.key, title: ref.name, reason: message }, retry: true }
+  }
+}
+
+async function delegatedTo(patchwork: Patchwork, seriesId: number, delegate: string): Promise<boolean> {
+  const states = await patchwork.patchStates(seriesId)
+  const want = delegate.toLowerCase()
+  return states.some(
+    s => s.delegate && (s.delegate.username.toLowerCase() === want || String(s.delegate.id) === want || s.delegate.email.toLowerCase() === want)
+  )
+}
+
+function reasonOf(outcome: Outcome): string {
+  return 'reason' in outcome ? outcome.reason : outcome.kind
+}
+
+/** Saves with a lease; when another run saved meanwhile, merges into its state and tries again. */
+async function saveState(
+  store: StateStore,
+  loaded: { state: RunState; version: string | null },
+  ours: RunState,
+  handled: Set<string>,
+  log: Log
+): Promise<void> {
+  let base = loaded
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const next = attempt === 0 ? ours : mergeStates(base.state, ours, handled)
+    if (await store.save(next, base.version)) return
+    log.info('state ref moved during this run (an overlapping run?); merging and retrying')
+    base = await store.load()
+  }
+  log.warning('could not save the run state after 5 attempts; the next run will re-scan (no duplicates: PRs are looked up first)')
+}
+
+/** The lore inbox of a Patchwork project: its archive URL on the lore host, else the list-id's first label. */
+export function defaultLoreList(listArchiveUrl: string, listId: string, loreUrl: string): string {
+  try {
+    const archive = new URL(listArchiveUrl)
+    if (archive.origin === new URL(loreUrl).origin) {
+      const name = archive.pathname.split('/').filter(Boolean)[0]
+      if (name && name !== 'r' && name !== 'all') return name
+    }
+  } catch {
+    // not a URL: fall through
+  }
+  return listId.split('.')[0]
+}
+
+export type { FailedSeries }

@@ -1,0 +1,104 @@
+/**
+ * Run-to-run memory, with no database.
+ *
+ * Where it lives: a JSON file in a commit on `refs/ml2pr/state` in the repository itself, pushed with a
+ * lease. Why: the repository is the only storage every run can reach with the token it already has, a
+ * ref update is atomic, and the lease turns two overlapping runs into "one wins, the other merges and
+ * retries". Why not PR bodies alone: they cannot hold a cursor or a failed series' base.
+ *
+ * What it is NOT: the authority on whether a series was handled. That is GitHub itself: before creating
+ * anything, ml2pr looks up the PR (open or closed) for the series' branch. So a lost or stale state costs
+ * a wider scan, never a duplicate PR; the state only saves work and remembers failures.
+ */
+
+export interface PendingSeries {
+  /** Patchwork series id, or a lore series key. */
+  key: string
+  /** When the series became complete (server time for Patchwork events, ISO). */
+  completedAt: string
+  /** Why it is still waiting: grace period, budget, or a transient fetch failure. */
+  reason: string
+  attempts: number
+}
+
+export interface FailedSeries {
+  key: string
+  /** The apply-branch tip it failed on: retried only when the base moves. */
+  baseSha: string
+  reason: string
+  at: string
+}
+
+export interface RunState {
+  version: 1
+  /** Newest Patchwork series-completed event date seen (server time, naive ISO as Patchwork sends it). */
+  patchworkCursor?: string
+  /** Lore-only mode: epoch seconds of the newest search window end. */
+  loreCursor?: number
+  pending: PendingSeries[]
+  failed: FailedSeries[]
+}
+
+export const EMPTY_STATE: RunState = Object.freeze({ version: 1, pending: [], failed: [] }) as RunState
+
+export const STATE_REF = 'refs/ml2pr/state'
+
+/** Failures are forgotten after this long so the file stays small. */
+const FAILED_TTL_DAYS = 30
+
+export function parseState(text: string | undefined): RunState {
+  if (!text) return { ...EMPTY_STATE, pending: [], failed: [] }
+  try {
+    const raw = JSON.parse(text) as Partial<RunState>
+    return {
+      version: 1,
+      patchworkCursor: typeof raw.patchworkCursor === 'string' ? raw.patchworkCursor : undefined,
+      loreCursor: typeof raw.loreCursor === 'number' ? raw.loreCursor : undefined,
+      pending: Array.isArray(raw.pending) ? raw.pending.filter(p => typeof p?.key === 'string') : [],
+      failed: Array.isArray(raw.failed) ? raw.failed.filter(f => typeof f?.key === 'string') : []
+    }
+  } catch {
+    // A corrupt state file must not stop the bridge: start over from the lookback window.
+    return { ...EMPTY_STATE, pending: [], failed: [] }
+  }
+}
+
+export function serializeState(state: RunState, now: Date): string {
+  const cutoff = now.getTime() - FAILED_TTL_DAYS * 86_400_000
+  const tidy: RunState = {
+    version: 1,
+    patchworkCursor: state.patchworkCursor,
+    loreCursor: state.loreCursor,
+    pending: [...state.pending].sort((a, b) => a.completedAt.localeCompare(b.completedAt) || a.key.localeCompare(b.key)),
+    failed: state.failed.filter(f => Date.parse(f.at) >= cutoff).sort((a, b) => a.key.localeCompare(b.key))
+  }
+  return `${JSON.stringify(tidy, null, 2)}\n`
+}
+
+/**
+ * Merges what this run learned into a state another run pushed meanwhile: cursors take the newer value,
+ * pending and failed lists are united (this run's entry wins for a key it handled).
+ */
+export function mergeStates(theirs: RunState, ours: RunState, handledKeys: Set<string>): RunState {
+  const maxStr = (a?: string, b?: string): string | undefined => (!a ? b : !b ? a : a > b ? a : b)
+  const maxNum = (a?: number, b?: number): number | undefined => (a === undefined ? b : b === undefined ? a : Math.max(a, b))
+  const byKey = <T extends { key: string }>(a: T[], b: T[]): T[] => {
+    const map = new Map<string, T>()
+    for (const item of a) if (!handledKeys.has(item.key)) map.set(item.key, item)
+    for (const item of b) map.set(item.key, item)
+    return [...map.values()]
+  }
+  return {
+    version: 1,
+    patchworkCursor: maxStr(theirs.patchworkCursor, ours.patchworkCursor),
+    loreCursor: maxNum(theirs.loreCursor, ours.loreCursor),
+    pending: byKey(theirs.pending, ours.pending).filter(p => !handledKeys.has(p.key) || ours.pending.some(o => o.key === p.key)),
+    failed: byKey(theirs.failed, ours.failed)
+  }
+}
+
+/** Where the state is kept; a save fails (returns false) when someone else saved since our load. */
+export interface StateStore {
+  load(): Promise<{ state: RunState; version: string | null }>
+  save(state: RunState, version: string | null): Promise<boolean>
+}

@@ -1,0 +1,259 @@
+/**
+ * One series, from its SeriesRef to an Outcome: look up what already exists, fetch, assemble, apply,
+ * guard, push, open the PR. Every step is safe to repeat: a re-run finds the PR (open or closed) or the
+ * pushed branch and continues from there instead of duplicating anything.
+ */
+import { assembleSeries } from './assemble/series.js'
+import { chooseBase, type BaseChoice } from './discover/base.js'
+import type { FailedSeries } from './discover/state.js'
+import { fetchSeriesMails, FetchError } from './fetch/mails.js'
+import type { GitHubPulls } from './github/pulls.js'
+import type { ApplyResult, Mail, Outcome, Series, SeriesRef, Trailer } from './model.js'
+import { renderBody, renderTitle } from './publish/render.js'
+import { reproduceCommand } from './report/summary.js'
+import type { Lore } from './services/lore.js'
+import { messageUrl } from './services/lore.js'
+import type { Patchwork } from './services/patchwork.js'
+import type { Settings } from './settings.js'
+
+export interface PatchInput {
+  counter: number
+  total: number
+  raw: Buffer
+  trailers: Trailer[]
+}
+
+/** The git remote as the pipeline needs it (implemented over the private blobless repository). */
+export interface RemoteRepo {
+  /** Fetches a branch tip (blobless, depth 1) and returns its sha. */
+  fetchBranch(branch: string): Promise<string>
+  /** Makes a commit available locally if the server has it; false when it does not. */
+  fetchCommit(sha: string): Promise<boolean>
+  remoteBranchSha(branch: string): Promise<string | undefined>
+  /** Pushes `sha` to `branch` only if the remote still has `expectedOld` (null: must not exist). */
+  push(branch: string, sha: string, expectedOld: string | null): Promise<{ ok: true } | { ok: false; reason: string }>
+}
+
+export type ApplyFn = (baseSha: string, patches: PatchInput[]) => Promise<ApplyResult>
+
+export interface Log {
+  info(message: string): void
+  warning(message: string): void
+}
+
+export interface SeriesContext {
+  settings: Readonly<Settings>
+  loreList: string
+  pulls: GitHubPulls
+  remote: RemoteRepo
+  apply: ApplyFn
+  lore?: Lore
+  patchwork?: Patchwork
+  log: Log
+  /** Series that failed before, with the base they failed on. */
+  failed: Map<string, FailedSeries>
+  /** Branch tips fetched in this run. */
+  tips: Map<string, string>
+}
+
+/** What processing a series yields besides the outcome: facts later stages (lifecycle, state) use. */
+export interface SeriesResult {
+  outcome: Outcome
+  series?: Series
+  base?: BaseChoice
+  /** Set when the series failed to apply on this tip (so it is retried only when the base moves). */
+  failedOn?: string
+  /** A transient problem: try again next run. */
+  retry?: boolean
+}
+
+export function branchName(prefix: string, key: string, base: string): string {
+  return `${prefix}/${key}/${base}`
+}
+
+async function tipOf(ctx: SeriesContext, branch: string): Promise<string> {
+  let sha = ctx.tips.get(branch)
+  if (!sha) {
+    sha = await ctx.remote.fetchBranch(branch)
+    ctx.tips.set(branch, sha)
+  }
+  return sha
+}
+
+/** Picks the series' mails: b4's assembly, cross-checked against the patches Patchwork lists. */
+export function selectSeries(ref: SeriesRef, mails: Mail[]): { series: Series; warnings: string[] } | { reason: string } {
+  const anchor = ref.coverMsgid ?? ref.patchMsgids[0]
+  const assembled = assembleSeries(mails, { messageId: anchor, revision: ref.version })
+  if (!assembled.ok) return { reason: assembled.reason }
+  const { series } = assembled
+  const warnings = [...assembled.warnings]
+  if (ref.patchMsgids.length > 0) {
+    const expected = ref.patchMsgids.join(' ')
+    const got = series.patches.map(p => p.mail.messageId).join(' ')
+    if (expected !== got) {
+      // Patchwork's list is the series as the maintainer sees it; keep exactly those mails, in its order.
+      const byId = new Map(mails.map(m => [m.messageId, m]))
+      const chosen = ref.patchMsgids.map(id => byId.get(id))
+      if (chosen.some(m => !m)) return { reason: `the mails do not contain every patch Patchwork lists for series ${ref.key}` }
+      const trailers = new Map(series.patches.map(p => [p.mail.messageId, p.followupTrailers]))
+      series.patches = chosen.map((mail, index) => ({
+        counter: index + 1,
+        mail: mail!,
+        followupTrailers: trailers.get(mail!.messageId) ?? []
+      }))
+      warnings.push('the thread holds other patch mails too; used the patches Patchwork lists')
+    }
+  }
+  if (!series.complete && ref.patchMsgids.length === 0) {
+    return { reason: `incomplete: missing patch ${series.missing.join(', ')} of ${series.expected}` }
+  }
+  // A third party replying into the thread with a [PATCH n/N] must not become part of someone's series.
+  const sender = (series.cover ?? series.patches[0]?.mail)?.from.email.toLowerCase()
+  const stranger = series.patches.find(p => p.mail.from.email.toLowerCase() !== sender)
+  if (stranger) {
+    return { reason: `patch ${stranger.counter} was sent by ${stranger.mail.from.email}, not by the series' sender ${sender ?? '?'}` }
+  }
+  return { series, warnings }
+}
+
+export async function processSeries(ctx: SeriesContext, ref: SeriesRef): Promise<SeriesResult> {
+  const { settings, log } = ctx
+  const title = ref.name
+
+  if (!ref.receivedAll) {
+    return { outcome: { kind: 'skipped', key: ref.key, title, reason: `incomplete: ${ref.receivedTotal}/${ref.total} patches received` }, retry: true }
+  }
+  if (settings.excludeSubject?.test(ref.name)) {
+    return { outcome: { kind: 'skipped', key: ref.key, title, reason: `excluded by exclude-subject (${settings.excludeSubject.source})` } }
+  }
+
+  // 1. Fetch and assemble (the base depends on the subject's tags, so this comes first).
+  let fetched
+  try {
+    fetched = await fetchSeriesMails(ref, { lore: ctx.lore, loreList: ctx.loreList, patchwork: ctx.patchwork })
+  } catch (error) {
+    const transient = error instanceof FetchError && error.transient
+    return { outcome: { kind: 'failed', key: ref.key, title, reason: `fetching mails: ${(error as Error).message}` }, retry: transient }
+  }
+  fetched.warnings.forEach(w => log.warning(`series ${ref.key}: ${w}`))
+  const selected = selectSeries(ref, fetched.mails)
+  if ('reason' in selected) return { outcome: { kind: 'failed', key: ref.key, title, reason: selected.reason } }
+  const { series } = selected
+  selected.warnings.forEach(w => log.info(`series ${ref.key}: ${w}`))
+
+  const base = chooseBase(series.subject.prefixes, settings)
+  const branch = branchName(settings.branchPrefix, ref.key, base.base)
+
+  // 2. Already handled? GitHub is the authority: an open PR is adopted, a closed one is never re-created.
+  const existing = await ctx.pulls.findByHead(branch)
+  if (existing.length > 0) {
+    const pull = existing.find(p => p.state === 'open') ?? existing[0]
+    return {
+      outcome: { kind: 'adopted', key: ref.key, title, pr: pull.number, url: pull.url, branch, state: pull.state },
+      series,
+      base
+    }
+  }
+
+  // 3. Apply onto the tip of the apply branch; a failure on this same tip is not retried.
+  const baseSha = await tipOf(ctx, base.applyOnto)
+  const previous = ctx.failed.get(ref.key)
+  if (previous && previous.baseSha === baseSha) {
+    return {
+      outcome: { kind: 'skipped', key: ref.key, title, reason: `failed before on this base (${baseSha.slice(0, 12)}): ${previous.reason}` },
+      series,
+      base,
+      failedOn: baseSha
+    }
+  }
+  const patches: PatchInput[] = series.patches.map(p => ({
+    counter: p.counter,
+    total: series.patches.length,
+    raw: p.mail.raw,
+    trailers: p.followupTrailers
+  }))
+  const applied = await ctx.apply(baseSha, patches)
+  if (!applied.ok) {
+    const failure = applied.failure
+    const reproduce = reproduceCommand({
+      loreUrl: settings.loreUrl,
+      list: ctx.loreList,
+      messageId: series.messageId,
+      baseSha,
+      baseBranch: base.applyOnto
+    })
+    if (failure.kind === 'protected-path') {
+      return {
+        outcome: {
+          kind: 'refused',
+          key: ref.key,
+          title,
+          reason: `touches protected paths (${settings.protectedPaths.join(', ')}); never pushed`,
+          files: failure.files
+        },
+        series,
+        base
+      }
+    }
+    let reason = `patch ${failure.counter}/${failure.total} does not apply to ${base.applyOnto}`
+    if (failure.kind === 'conflict' && series.baseCommit && !series.baseCommit.startsWith(baseSha)) {
+      if (await appliesOnBaseCommit(ctx, series.baseCommit, patches)) {
+        reason = `needs rebase onto ${base.applyOnto}: applies to its base-commit ${series.baseCommit.slice(0, 12)}, not to ${base.applyOnto} (${baseSha.slice(0, 12)})`
+      }
+    } else if (failure.kind !== 'conflict') {
+      reason = `patch ${failure.counter}/${failure.total}: ${failure.kind}`
+    }
+    return { outcome: { kind: 'failed', key: ref.key, title, reason, failure, reproduce }, series, base, failedOn: baseSha }
+  }
+
+  // 4. Push (idempotent: identical commits on a re-run, and a lease so a racing run cannot clobber).
+  const remoteSha = await ctx.remote.remoteBranchSha(branch)
+  if (remoteSha !== applied.head) {
+    const pushed = await ctx.remote.push(branch, applied.head, remoteSha ?? null)
+    if (!pushed.ok) {
+      return { outcome: { kind: 'failed', key: ref.key, title, reason: `push of ${branch} rejected: ${pushed.reason}` }, series, base, retry: true }
+    }
+  } else {
+    log.info(`series ${ref.key}: ${branch} already holds these commits (adopting the orphan branch)`)
+  }
+
+  // 5. Open the PR (or adopt the one a racing run opened meanwhile).
+  const body = renderBody({
+    ref,
+    series,
+    baseBranch: base.base,
+    baseReason: base.reason,
+    applyBranch: base.applyOnto,
+    baseSha,
+    loreUrl: settings.loreUrl,
+    loreList: ctx.loreList,
+    commits: applied.commits
+  })
+  const created = await ctx.pulls.create({ head: branch, base: base.base, title: renderTitle(ref.name), body })
+  if (!created) {
+    return { outcome: { kind: 'opened', key: ref.key, title, pr: 0, url: '(dry run)', branch }, series, base }
+  }
+  const { pull } = created
+  return {
+    outcome: created.created
+      ? { kind: 'opened', key: ref.key, title, pr: pull.number, url: pull.url, branch }
+      : { kind: 'adopted', key: ref.key, title, pr: pull.number, url: pull.url, branch, state: pull.state },
+    series,
+    base
+  }
+}
+
+/** Tells "stale base" apart from "broken patch": does the series apply where its author said it was based? */
+async function appliesOnBaseCommit(ctx: SeriesContext, baseCommit: string, patches: PatchInput[]): Promise<boolean> {
+  if (!/^[0-9a-f]{40}$/.test(baseCommit)) return false
+  try {
+    if (!(await ctx.remote.fetchCommit(baseCommit))) return false
+    return (await ctx.apply(baseCommit, patches)).ok
+  } catch {
+    return false
+  }
+}
+
+export function loreLink(settings: { loreUrl: string }, list: string, msgid: string): string {
+  return messageUrl(settings.loreUrl, list, msgid)
+}
