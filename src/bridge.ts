@@ -5,7 +5,9 @@
 import { planDiscovery, toServerDate } from './discover/plan.js'
 import { mergeStates, type FailedSeries, type PendingSeries, type RunState, type StateStore } from './discover/state.js'
 import type { GitHubPulls } from './github/pulls.js'
+import { listBotPulls, runLifecycle } from './lifecycle/run.js'
 import type { Outcome, SeriesRef } from './model.js'
+import type { RunReport } from './report/summary.js'
 import { processSeries, type ApplyFn, type Log, type RemoteRepo, type SeriesResult } from './process.js'
 import type { Lore } from './services/lore.js'
 import type { Patchwork } from './services/patchwork.js'
@@ -25,20 +27,16 @@ export interface BridgeDeps {
   now: () => Date
 }
 
-export interface RunReport {
-  outcomes: Outcome[]
+export interface BridgeReport extends RunReport {
   results: SeriesResult[]
-  dryRun: boolean
-  plannedWrites: string[]
-  loreList: string
-  warnings: string[]
+  /** Series still pending (grace period, budget, retries) after this run. */
   waiting: number
 }
 
 /** Gives up on a series whose fetch keeps failing after this many runs. */
 const MAX_ATTEMPTS = 6
 
-export async function runBridge(deps: BridgeDeps): Promise<RunReport> {
+export async function runBridge(deps: BridgeDeps): Promise<BridgeReport> {
   const { settings, log } = deps
   const warnings: string[] = []
 
@@ -62,7 +60,8 @@ export async function runBridge(deps: BridgeDeps): Promise<RunReport> {
     patchwork: deps.patchwork,
     log,
     failed,
-    tips: new Map<string, string>()
+    tips: new Map<string, string>(),
+    openBotPulls: await listBotPulls(deps.pulls, settings.branchPrefix)
   }
 
   // Discover.
@@ -112,17 +111,25 @@ export async function runBridge(deps: BridgeDeps): Promise<RunReport> {
     if (result.outcome.kind === 'failed' && /budget/i.test(result.outcome.reason)) break
   }
 
+  // Lifecycle over ml2pr's open PRs (superseded, decided on Patchwork, stale).
+  const closed = await log.group('Lifecycle of open PRs', () =>
+    runLifecycle({ settings, pulls: deps.pulls, patchwork: deps.patchwork, log, now: deps.now }, results)
+  )
+
   // Save what this run learned (not in dry-run: a dry run changes nothing).
   const ours: RunState = { version: 1, patchworkCursor: cursor, loreCursor: state.loreCursor, pending: stillPending, failed: [...failed.values()] }
   if (!deps.writes.dryRun) await saveState(deps.state, loaded, ours, handled, log)
 
   return {
-    outcomes: results.map(r => r.outcome),
-    results,
     dryRun: deps.writes.dryRun,
+    discovered: due.length + waiting.length,
+    outcomes: [...results.map(r => r.outcome), ...closed],
+    series: results.flatMap(r => (r.ref ? [r.ref] : [])),
+    lore: { url: settings.loreUrl, list: loreList },
+    bases: [...ctx.tips.entries()].map(([branch, sha]) => ({ branch, sha })),
     plannedWrites: deps.writes.planned,
-    loreList,
     warnings,
+    results,
     waiting: stillPending.length
   }
 }
@@ -139,15 +146,15 @@ async function handleOne(deps: BridgeDeps, ctx: Parameters<typeof processSeries>
     return { outcome: { kind: 'failed', key: item.key, title: `series ${item.key}`, reason: `Patchwork has no series ${item.key}` } }
   }
   if (deps.settings.patchworkDelegate && !(await delegatedTo(deps.patchwork!, id, deps.settings.patchworkDelegate))) {
-    return { outcome: { kind: 'skipped', key: ref.key, title: ref.name, reason: `not delegated to ${deps.settings.patchworkDelegate}` } }
+    return { outcome: { kind: 'skipped', key: ref.key, title: ref.name, reason: `not delegated to ${deps.settings.patchworkDelegate}` }, ref }
   }
   try {
-    return await processSeries(ctx, ref)
+    return { ...(await processSeries(ctx, ref)), ref }
   } catch (error) {
     // One broken series never stops the others; a spent budget stops everything that writes.
     const message = error instanceof WriteBudgetExceeded ? `budget: ${error.message}` : (error as Error).message
     deps.log.warning(`series ${ref.key}: ${message}`)
-    return { outcome: { kind: 'failed', key: ref.key, title: ref.name, reason: message }, retry: true }
+    return { outcome: { kind: 'failed', key: ref.key, title: ref.name, reason: message }, retry: true, ref }
   }
 }
 

@@ -9,8 +9,9 @@ import type { FailedSeries } from './discover/state.js'
 import { fetchSeriesMails, FetchError } from './fetch/mails.js'
 import type { GitHubPulls } from './github/pulls.js'
 import type { ApplyResult, Mail, Outcome, Series, SeriesRef, Trailer } from './model.js'
-import { renderBody, renderTitle } from './publish/render.js'
-import { reproduceCommand } from './report/summary.js'
+import { findSuperseded, type BotPull } from './lifecycle/run.js'
+import type { VersionFacts } from './lifecycle/decide.js'
+import { normalizeSeriesName, renderBody, renderTitle, reproduceCommand } from './publish/render.js'
 import type { Lore } from './services/lore.js'
 import { messageUrl } from './services/lore.js'
 import type { Patchwork } from './services/patchwork.js'
@@ -54,6 +55,8 @@ export interface SeriesContext {
   failed: Map<string, FailedSeries>
   /** Branch tips fetched in this run. */
   tips: Map<string, string>
+  /** ml2pr's open PRs at the start of the run (to link a new version to the one it supersedes). */
+  openBotPulls: BotPull[]
 }
 
 /** What processing a series yields besides the outcome: facts later stages (lifecycle, state) use. */
@@ -65,6 +68,9 @@ export interface SeriesResult {
   failedOn?: string
   /** A transient problem: try again next run. */
   retry?: boolean
+  /** The series' identity, for relating it to older versions. */
+  newer?: VersionFacts
+  ref?: SeriesRef
 }
 
 export function branchName(prefix: string, key: string, base: string): string {
@@ -145,13 +151,15 @@ export async function processSeries(ctx: SeriesContext, ref: SeriesRef): Promise
   const branch = branchName(settings.branchPrefix, ref.key, base.base)
 
   // 2. Already handled? GitHub is the authority: an open PR is adopted, a closed one is never re-created.
+  const newer = versionFacts(ref, series)
   const existing = await ctx.pulls.findByHead(branch)
   if (existing.length > 0) {
     const pull = existing.find(p => p.state === 'open') ?? existing[0]
     return {
       outcome: { kind: 'adopted', key: ref.key, title, pr: pull.number, url: pull.url, branch, state: pull.state },
       series,
-      base
+      base,
+      newer
     }
   }
 
@@ -175,13 +183,7 @@ export async function processSeries(ctx: SeriesContext, ref: SeriesRef): Promise
   const applied = await ctx.apply(baseSha, patches)
   if (!applied.ok) {
     const failure = applied.failure
-    const reproduce = reproduceCommand({
-      loreUrl: settings.loreUrl,
-      list: ctx.loreList,
-      messageId: series.messageId,
-      baseSha,
-      baseBranch: base.applyOnto
-    })
+    const reproduce = reproduceCommand({ baseSha, messageId: series.messageId, mboxUrl: ref.mboxUrl })
     if (failure.kind === 'protected-path') {
       return {
         outcome: {
@@ -218,20 +220,22 @@ export async function processSeries(ctx: SeriesContext, ref: SeriesRef): Promise
   }
 
   // 5. Open the PR (or adopt the one a racing run opened meanwhile).
+  const replaced = findSuperseded(newer, ctx.openBotPulls).pop()
   const body = renderBody({
     ref,
-    series,
-    baseBranch: base.base,
-    baseReason: base.reason,
-    applyBranch: base.applyOnto,
+    messageId: series.messageId,
+    base: base.base,
+    applyBranch: base.applyOnto !== base.base ? base.applyOnto : undefined,
     baseSha,
-    loreUrl: settings.loreUrl,
-    loreList: ctx.loreList,
-    commits: applied.commits
+    baseReason: base.reason,
+    authorBaseCommit: series.baseCommit,
+    changeId: series.changeId,
+    lore: { url: settings.loreUrl, list: ctx.loreList },
+    supersedes: replaced && { pr: replaced.pull.number, version: replaced.marker.version }
   })
   const created = await ctx.pulls.create({ head: branch, base: base.base, title: renderTitle(ref.name), body })
   if (!created) {
-    return { outcome: { kind: 'opened', key: ref.key, title, pr: 0, url: '(dry run)', branch }, series, base }
+    return { outcome: { kind: 'opened', key: ref.key, title, pr: 0, url: '(dry run)', branch }, series, base, newer }
   }
   const { pull } = created
   return {
@@ -239,7 +243,8 @@ export async function processSeries(ctx: SeriesContext, ref: SeriesRef): Promise
       ? { kind: 'opened', key: ref.key, title, pr: pull.number, url: pull.url, branch }
       : { kind: 'adopted', key: ref.key, title, pr: pull.number, url: pull.url, branch, state: pull.state },
     series,
-    base
+    base,
+    newer
   }
 }
 
@@ -251,6 +256,19 @@ async function appliesOnBaseCommit(ctx: SeriesContext, baseCommit: string, patch
     return (await ctx.apply(baseCommit, patches)).ok
   } catch {
     return false
+  }
+}
+
+export function versionFacts(ref: SeriesRef, series: Series): VersionFacts {
+  const head = series.cover ?? series.patches[0]?.mail
+  return {
+    key: ref.key,
+    version: ref.version,
+    messageId: series.messageId,
+    submitterEmail: ref.submitter.email,
+    name: normalizeSeriesName(ref.name),
+    changeId: series.changeId,
+    repliesTo: head ? [...(head.inReplyTo ? [head.inReplyTo] : []), ...head.references] : []
   }
 }
 

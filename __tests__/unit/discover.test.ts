@@ -94,9 +94,9 @@ describe('run state', () => {
 describe('chooseBase', () => {
   const settings = { baseBranch: 'vfs.base.ci', applyBranch: 'vfs.base', baseMap: [{ tag: 'bpf-next', branch: 'bpf-next_base' }] }
   it('uses a base-map rule for a matching subject tag and says why', () => {
-    expect(chooseBase(['BPF-Next'], settings)).toEqual({ base: 'bpf-next_base', applyOnto: 'bpf-next_base', reason: 'subject tag `bpf-next` (base-map)' })
+    expect(chooseBase(['BPF-Next'], settings)).toEqual({ base: 'bpf-next_base', applyOnto: 'bpf-next_base', reason: { kind: 'base-map', prefix: 'bpf-next', branch: 'bpf-next_base' } })
   })
   it('falls back to the configured base, applying onto apply-branch', () => {
-    expect(chooseBase(['net'], settings)).toEqual({ base: 'vfs.base.ci', applyOnto: 'vfs.base', reason: 'default base' })
+    expect(chooseBase(['net'], settings)).toEqual({ base: 'vfs.base.ci', applyOnto: 'vfs.base', reason: { kind: 'default' } })
   })
 })

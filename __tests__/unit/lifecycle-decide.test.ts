@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals'
-import { decidedState, isStale, normalizeSeriesName, supersedes } from '../../src/lifecycle/decide.js'
+import { decidedState, isStale, supersedes } from '../../src/lifecycle/decide.js'
+import { normalizeSeriesName } from '../../src/publish/render.js'
 
 describe('lifecycle decisions', () => {
   it('is stale at exactly close-after-days, not a minute before', () => {

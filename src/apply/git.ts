@@ -35,6 +35,8 @@ const HARDENING_CONFIG = [
   'core.hooksPath=/dev/null',
   'core.fsmonitor=false',
   'core.quotePath=false',
+  'core.protectNTFS=true',
+  'core.protectHFS=true',
   'filter.lfs.smudge=',
   'filter.lfs.clean=',
   'filter.lfs.process=',
@@ -80,6 +82,8 @@ export interface ExecOptions {
    * forbidden, so a lazy fetch from the blobless clone fails fast instead of pulling history unnoticed.
    */
   network?: boolean
+  /** Extra `-c name=value` settings for this command. */
+  config?: string[]
   /** Resolve with the exit code instead of throwing on non-zero exit. */
   allowFailure?: boolean
   timeoutMs?: number
@@ -185,6 +189,7 @@ export class Git {
       config.push('protocol.https.allow=always', 'protocol.http.allow=always')
       if (this.options.allowFileProtocol) config.push('protocol.file.allow=always')
     }
+    config.push(...(opts.config ?? []))
     return config.flatMap(c => ['-c', c])
   }
 

@@ -2,6 +2,7 @@
  * Which branch a series goes onto, and why (pure): a `base-map` rule matching one of the subject's tags
  * (`[PATCH bpf-next v2 1/3]` → `bpf-next`), else the configured base.
  */
+import type { BaseReason } from '../publish/render.js'
 import type { BaseRule } from '../settings.js'
 
 export interface BaseChoice {
@@ -9,8 +10,8 @@ export interface BaseChoice {
   base: string
   /** The branch the series is applied onto. */
   applyOnto: string
-  /** Human-readable reason, shown in the PR body. */
-  reason: string
+  /** Why, shown in the PR body. */
+  reason: BaseReason
 }
 
 export function chooseBase(
@@ -19,7 +20,9 @@ export function chooseBase(
 ): BaseChoice {
   const tags = new Set(subjectTags.map(t => t.toLowerCase()))
   for (const rule of settings.baseMap) {
-    if (tags.has(rule.tag)) return { base: rule.branch, applyOnto: rule.branch, reason: `subject tag \`${rule.tag}\` (base-map)` }
+    if (tags.has(rule.tag)) {
+      return { base: rule.branch, applyOnto: rule.branch, reason: { kind: 'base-map', prefix: rule.tag, branch: rule.branch } }
+    }
   }
-  return { base: settings.baseBranch, applyOnto: settings.applyBranch, reason: 'default base' }
+  return { base: settings.baseBranch, applyOnto: settings.applyBranch, reason: { kind: 'default' } }
 }

@@ -19,16 +19,6 @@ export interface VersionFacts extends SeriesIdentity {
   repliesTo: string[]
 }
 
-/** A series name with version/counter brackets, `Re:` and case/whitespace differences removed. */
-export function normalizeSeriesName(name: string): string {
-  return name
-    .replace(/^\s*((re|aw|fwd?):\s*)+/i, '')
-    .replace(/^(\s*\[[^\]]*\])+/, '')
-    .replace(/\s+/g, ' ')
-    .trim()
-    .toLowerCase()
-}
-
 export function isStale(createdAt: string, now: Date, closeAfterDays: number): boolean {
   return now.getTime() - Date.parse(createdAt) >= closeAfterDays * 86_400_000
 }

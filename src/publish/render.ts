@@ -41,20 +41,20 @@ export interface PrBodyInput {
   messageId: string
   /** The PR's base branch. */
   base: string
-  /** The branch whose tip the series was applied onto, when it is not `base` (e.g. `vfs.base` under `vfs.base.ci`). */
+  /** The branch whose tip the series was applied onto, when it is not `base` (`vfs.base` under `vfs.base.ci`). */
   applyBranch?: string
   /** The commit the series was applied onto. */
   baseSha: string
   baseReason: BaseReason
-  /** `base-commit:` as the author wrote it in the cover letter or patch 1. */
+  /** `base-commit:` as the author wrote it in the cover letter or patch 1 (Series.baseCommit). */
   authorBaseCommit?: string
-  /** `change-id:` from the cover letter or patch 1 (b4). */
+  /** `change-id:` from the cover letter or patch 1 (Series.changeId). */
   changeId?: string
   lore: LoreArchive
   /** The open PR of the previous version that this one replaces. */
   supersedes?: { pr: number; version: number }
   rangeDiff?: { againstVersion: number; text: string }
-  /** The cover letter's body, shown collapsed. */
+  /** The cover letter's body (Series.cover.body), shown collapsed. */
   coverLetter?: string
 }
 
@@ -97,7 +97,10 @@ export function loreUrl(lore: LoreArchive, messageId: string): string {
   return `${base}/${encodeURIComponent(cleanText(lore.list))}/${encodeMessageId(messageId)}`
 }
 
-/** JSON that cannot end the HTML comment or open another: `<`, `>` and `&` as \u escapes. */
+/**
+ * JSON that cannot end the HTML comment or open another (`<`, `>`, `&` as \u escapes), and without a raw `@`
+ * or `#`: notification mails carry the body as plain text, and replies quoting it must not ping anyone.
+ */
 function markerJson(marker: PrMarker): string {
   const ordered: PrMarker = {
     key: marker.key,
@@ -110,7 +113,7 @@ function markerJson(marker: PrMarker): string {
     ...(marker.changeId === undefined ? {} : { changeId: wellFormed(marker.changeId) })
   }
   return JSON.stringify(ordered).replace(
-    /[<>&\u2028\u2029]/g,
+    /[<>&@#\u2028\u2029]/g,
     c => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`
   )
 }
@@ -154,7 +157,16 @@ export function parseMarker(body: string): PrMarker | undefined {
     typeof submitter === 'string' &&
     (changeId === undefined || typeof changeId === 'string')
   if (!valid) return undefined
-  return { key, version, messageId, base, applyBase, name, submitter, ...(changeId === undefined ? {} : { changeId }) }
+  return {
+    key,
+    version,
+    messageId,
+    base,
+    applyBase,
+    name,
+    submitter,
+    ...(changeId === undefined ? {} : { changeId })
+  }
 }
 
 function describeBase(reason: BaseReason): string {
@@ -183,7 +195,7 @@ function field(label: string, value: string): string {
 
 function headerLines(input: PrBodyInput, lore: string): string[] {
   const { ref } = input
-  const series = safeUrl(ref.webUrl)
+  const seriesPage = safeUrl(ref.webUrl)
   const lines = [
     renderMarker({
       key: ref.key,
@@ -196,7 +208,7 @@ function headerLines(input: PrBodyInput, lore: string): string[] {
       ...(input.changeId === undefined ? {} : { changeId: input.changeId })
     })
   ]
-  if (series) lines.push(field('Series', series))
+  if (seriesPage) lines.push(field('Series', seriesPage))
   lines.push(
     field('Submitter', sanitizeInline(truncate(cleanText(ref.submitter.name), FIELD_MAX, '…'))),
     field('Version', String(ref.version)),
@@ -213,7 +225,7 @@ function headerLines(input: PrBodyInput, lore: string): string[] {
   if (input.applyBranch !== undefined && input.applyBranch !== input.base) {
     lines.push(field('Apply branch', sanitizeInline(input.applyBranch)))
   }
-  if (input.authorBaseCommit !== undefined && input.authorBaseCommit !== '') {
+  if (input.authorBaseCommit) {
     lines.push(field("Author's base-commit", codeSpan(truncate(input.authorBaseCommit, 80))))
   }
   if (input.supersedes) {
@@ -260,24 +272,28 @@ export function renderBody(input: PrBodyInput): string {
   const render = (b: Block, max: number): string =>
     details(b.summary, codeBlock(truncate(b.text, max, '\n[… truncated]')))
 
-  const full = assemble(
-    header,
-    blocks.map(b => render(b, Infinity)),
-    ''
-  )
-  if (full.length <= BODY_MAX) return full
+  if (blocks.reduce((n, b) => n + b.text.length, 0) < BODY_MAX) {
+    const full = assemble(
+      header,
+      blocks.map(b => render(b, Infinity)),
+      ''
+    )
+    if (full.length <= BODY_MAX) return full
+  }
 
   const note = `*Shortened to fit GitHub's size limit; the full text is at ${lore}*`
   const fixed = assemble(header, [], note).length
-  // Each block gets an equal share of what is left; fences and the <details> wrapper need some slack.
-  const share = Math.floor((BODY_MAX - fixed) / Math.max(1, blocks.length)) - 200
-  if (share > 1000) {
+  // Each block gets an equal share of what is left. Escaping can lengthen the text (a ZWSP per mention), so
+  // shrink the share by the overflow and try again.
+  let share = Math.floor((BODY_MAX - fixed) / Math.max(1, blocks.length)) - 200
+  for (let attempt = 0; attempt < 4 && share > 1000; attempt++) {
     const shortened = assemble(
       header,
       blocks.map(b => render(b, share)),
       note
     )
     if (shortened.length <= BODY_MAX) return shortened
+    share -= Math.ceil((shortened.length - BODY_MAX) / blocks.length) + 200
   }
   const bare = assemble(header, [], note)
   if (bare.length <= BODY_MAX) return bare
@@ -396,20 +412,32 @@ export function shellQuote(text: string): string {
 }
 
 export interface ReproduceInput {
-  baseSha: string
+  /** The archive the series was taken from: b4 then reads that public-inbox (default: lore.kernel.org). */
+  lore?: LoreArchive
   messageId: string
+  /** The commit the series was applied onto. */
+  baseSha: string
+  /** The branch that commit came from, fetched first so the commit is present. */
+  baseBranch?: string
   /** Patchwork's series mbox, for a variant without b4. */
   mboxUrl?: string
 }
 
 /**
- * Shell commands a maintainer can paste to see the same failure: check out the base commit, then apply the
- * series with b4 (or git am from Patchwork's series mbox). Every value from mail is quoted.
+ * Shell commands a maintainer can paste to see the same failure: fetch and check out the base commit, then
+ * apply the series with b4 (given the message's lore URL, b4 reads that archive), or with git am from
+ * Patchwork's series mbox. The Message-ID is percent-encoded and every value is single-quoted.
  */
 export function reproduceCommand(input: ReproduceInput): string {
   const sha = /^[0-9a-f]{4,64}$/i.test(input.baseSha) ? input.baseSha : shellQuote(cleanText(input.baseSha))
+  const lines: string[] = []
+  if (input.baseBranch) lines.push(`git fetch origin ${shellQuote(cleanText(input.baseBranch))}`)
+  lines.push(`git checkout --detach ${sha}`)
+  // b4 takes a message URL only when the Message-ID part shows an `@`, then reads that archive.
+  const url = input.lore ? safeUrl(`${loreUrl(input.lore, input.messageId)}/`) : undefined
   const msgid = cleanText(input.messageId)
-  const lines = [`git checkout --detach ${sha}`, `b4 shazam ${msgid.startsWith('-') ? '-- ' : ''}${shellQuote(msgid)}`]
+  const target = url && /\/[^/]+@[^/]+\/$/.test(url) ? url : msgid
+  lines.push(`b4 shazam ${target.startsWith('-') ? '-- ' : ''}${shellQuote(target)}`)
   const mbox = safeUrl(input.mboxUrl)
   if (mbox) lines.push('# or, without b4:', `curl -sL ${shellQuote(mbox)} | git am -3`)
   return lines.join('\n')
