@@ -183,7 +183,13 @@ export async function processSeries(ctx: SeriesContext, ref: SeriesRef): Promise
   const applied = await ctx.apply(baseSha, patches)
   if (!applied.ok) {
     const failure = applied.failure
-    const reproduce = reproduceCommand({ baseSha, messageId: series.messageId, mboxUrl: ref.mboxUrl })
+    const reproduce = reproduceCommand({
+      baseSha,
+      messageId: series.messageId,
+      lore: { url: settings.loreUrl, list: ctx.loreList },
+      baseBranch: base.applyOnto,
+      mboxUrl: ref.mboxUrl
+    })
     if (failure.kind === 'protected-path') {
       return {
         outcome: {
@@ -231,7 +237,8 @@ export async function processSeries(ctx: SeriesContext, ref: SeriesRef): Promise
     authorBaseCommit: series.baseCommit,
     changeId: series.changeId,
     lore: { url: settings.loreUrl, list: ctx.loreList },
-    supersedes: replaced && { pr: replaced.pull.number, version: replaced.marker.version }
+    supersedes: replaced && { pr: replaced.pull.number, version: replaced.marker.version },
+    coverLetter: series.cover?.body
   })
   const created = await ctx.pulls.create({ head: branch, base: base.base, title: renderTitle(ref.name), body })
   if (!created) {

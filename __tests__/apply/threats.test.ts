@@ -3,7 +3,7 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'no
 import path from 'node:path'
 import { applySeries, type ApplyOptions } from '../../src/apply/apply.js'
 import { Repo } from '../../src/apply/repo.js'
-import type { ApplyResult } from '../../src/model.js'
+import type { ApplyFailure, ApplyResult } from '../../src/model.js'
 import {
   asPatches,
   COMMITTER,
@@ -100,12 +100,12 @@ async function setup(files: Record<string, string> = { README: 'readme\n' }): Pr
     log: l => lines.push(l)
   })
   const base = await repo.fetchBranch('main')
-  const apply = (mails: Buffer[], options: Partial<ApplyOptions> = {}) =>
+  const apply = (mails: Buffer[], options: Partial<ApplyOptions> = {}): Promise<ApplyResult> =>
     applySeries(repo, base, asPatches(mails), { committer: COMMITTER, log: l => lines.push(l), ...options })
   return { root, up, repo, base, apply, lines }
 }
 
-function failureOf(result: ApplyResult) {
+function failureOf(result: ApplyResult): ApplyFailure {
   if (result.ok) throw new Error('expected the series to fail')
   return result.failure
 }
@@ -287,11 +287,8 @@ describe('no code runs', () => {
     const result = await s.apply([
       mail(1, 1, 'file', addFile('hooks/post-applypatch', ['#!/bin/sh', 'touch x']))
     ])
-    expect(result.ok).toBe(true)
-    if (result.ok)
-      expect(await s.repo.push('pw/1/main', result.head, { expectedOld: null })).toMatchObject({
-        status: 'ok'
-      })
+    if (!result.ok) throw new Error('the series should apply')
+    expect(await s.repo.push('pw/1/main', result.head, { expectedOld: null })).toMatchObject({ status: 'ok' })
     expect(readdirSync(markers)).toEqual([])
   })
 })
@@ -335,10 +332,12 @@ describe('failures name the patch and stop the series', () => {
 
 describe('3-way fallback', () => {
   const lines = Array.from({ length: 12 }, (_, i) => `line ${i + 1}`)
-  const text = (ls: string[]) => ls.join('\n') + '\n'
+  const text = (ls: string[]): string => ls.join('\n') + '\n'
 
   /** v1 upstream; a patch made on v1; then upstream moves on to v2 with `upstreamChange`. */
-  async function drifted(upstreamChange: (ls: string[]) => string[]) {
+  async function drifted(
+    upstreamChange: (ls: string[]) => string[]
+  ): Promise<{ s: Setup; v1: string; mails: Buffer[]; base: string }> {
     const s = await setup({ 'a.txt': text(lines) })
     const v1 = s.base
     const patched = [...lines]

@@ -18,7 +18,9 @@ describe('parseMail', () => {
   it('reads ids, sender, date and the patch of a real series mail', async () => {
     const [, patch] = splitMbox(fixture('patchwork/series/bugs-multiple-references.mbox'), 'mbox')
     const mail = await parseMail(patch)
-    expect(mail.messageId).toBe('b9f67b2be37d5e9740a5e1ed85b0e8b4e5c0eb91.1495511998.git.viresh.kumar@linaro.org')
+    expect(mail.messageId).toBe(
+      'b9f67b2be37d5e9740a5e1ed85b0e8b4e5c0eb91.1495511998.git.viresh.kumar@linaro.org'
+    )
     expect(mail.inReplyTo).toBe('cover.1495511998.git.viresh.kumar@linaro.org')
     expect(mail.references).toEqual(['cover.1495511998.git.viresh.kumar@linaro.org'])
     expect(mail.from).toEqual({ name: 'Viresh Kumar', email: 'viresh.kumar@linaro.org' })
@@ -33,7 +35,9 @@ describe('parseMail', () => {
   it('takes the first of duplicated In-Reply-To headers and collects all References', async () => {
     const [, , second] = splitMbox(fixture('patchwork/series/bugs-multiple-references.mbox'), 'mbox')
     const mail = await parseMail(second)
-    expect(mail.inReplyTo).toBe('b9f67b2be37d5e9740a5e1ed85b0e8b4e5c0eb91.1495511998.git.viresh.kumar@linaro.org')
+    expect(mail.inReplyTo).toBe(
+      'b9f67b2be37d5e9740a5e1ed85b0e8b4e5c0eb91.1495511998.git.viresh.kumar@linaro.org'
+    )
     expect(mail.references).toEqual([
       'b9f67b2be37d5e9740a5e1ed85b0e8b4e5c0eb91.1495511998.git.viresh.kumar@linaro.org',
       'cover.1495511998.git.viresh.kumar@linaro.org'
@@ -58,7 +62,9 @@ describe('parseMail', () => {
     const raw = Buffer.concat([
       Buffer.from('From: Ren'),
       Buffer.from([0xe9]),
-      Buffer.from(' <rene@example.org>\nMessage-ID: <l1@example.org>\nSubject: [PATCH] a\u0007b \u202eevil\n\nx\n')
+      Buffer.from(
+        ' <rene@example.org>\nMessage-ID: <l1@example.org>\nSubject: [PATCH] a\u0007b \u202eevil\n\nx\n'
+      )
     ])
     const mail = await parseMail(raw)
     expect(mail.from).toEqual({ name: 'René', email: 'rene@example.org' })

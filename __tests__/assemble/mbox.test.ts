@@ -53,7 +53,9 @@ describe('splitMbox', () => {
   })
 
   it('turns CRLF into LF, as git mailsplit does', () => {
-    const mbox = Buffer.from('From mboxrd@z Thu Jan  1 00:00:00 1970\r\nSubject: x\r\nMessage-ID: <a@b>\r\n\r\nline\r\n>From here\r\n')
+    const mbox = Buffer.from(
+      'From mboxrd@z Thu Jan  1 00:00:00 1970\r\nSubject: x\r\nMessage-ID: <a@b>\r\n\r\nline\r\n>From here\r\n'
+    )
     const [message] = splitMbox(mbox, 'mboxrd')
     expect(message.toString()).toBe('Subject: x\nMessage-ID: <a@b>\n\nline\nFrom here\n')
   })

@@ -21,7 +21,13 @@ const sf = (n: string): string => `1473632524-8585-${n}-git-send-email-stephenfi
 describe('assembleSeries on Patchwork test series', () => {
   it('cover letter + 2 patches: patches only, in order, titled by the cover', async () => {
     const { series, warnings } = await assemble('patchwork/series/base-cover-letter.mbox')
-    expect(series).toMatchObject({ revision: 1, expected: 2, title: 'A sample series', complete: true, missing: [] })
+    expect(series).toMatchObject({
+      revision: 1,
+      expected: 2,
+      title: 'A sample series',
+      complete: true,
+      missing: []
+    })
     expect(series.cover?.messageId).toBe(sf('1'))
     expect(series.messageId).toBe(sf('1'))
     expect(ids(series)).toEqual([sf('2'), sf('3')])
@@ -76,7 +82,12 @@ describe('assembleSeries on Patchwork test series', () => {
 
   it('folded Message-Id and duplicated threading headers, uppercase V2', async () => {
     const { series } = await assemble('patchwork/series/bugs-multiple-references.mbox')
-    expect(series).toMatchObject({ revision: 2, expected: 4, complete: true, title: 'PM / OPP: Minor cleanups' })
+    expect(series).toMatchObject({
+      revision: 2,
+      expected: 4,
+      complete: true,
+      title: 'PM / OPP: Minor cleanups'
+    })
     expect(series.messageId).toBe('cover.1495511998.git.viresh.kumar@linaro.org')
   })
 
@@ -110,7 +121,9 @@ describe('assembleSeries on Patchwork test series', () => {
     const { series, warnings } = await assemble('patchwork/series/bugs-unnumbered.mbox')
     expect(series).toMatchObject({ expected: 2, missing: [2], complete: false })
     expect(ids(series)).toEqual([sf('2')])
-    expect(warnings.some(w => w.includes('This is an orphaned patch!') && w.includes('stray patch'))).toBe(true)
+    expect(warnings.some(w => w.includes('This is an orphaned patch!') && w.includes('stray patch'))).toBe(
+      true
+    )
   })
 
   it('v1 and v2 in separate threads: the latest, each reachable by revision and Message-ID', async () => {
@@ -177,7 +190,7 @@ describe('assembleSeries on b4 samples and lore threads', () => {
     ])
     expect(warnings).toContain(
       'ignored "Reviewed-by: Mismatched Reviewer1 <mismatched-reviewer1@example.net>" from Mismatched Reviewer ' +
-        '<mismatched-reviewer1@example.com> in <fwup-message-3@example.com>: not the sender\'s own address or name'
+        "<mismatched-reviewer1@example.com> in <fwup-message-3@example.com>: not the sender's own address or name"
     )
   })
 
@@ -264,16 +277,28 @@ describe('assembleSeries on b4 samples and lore threads', () => {
     const pull = assembleSeries(await loadMails('patchwork/mail/0001-git-pull-request.mbox'))
     expect(pull).toEqual({ ok: false, reason: 'no patch among the 1 mails' })
     const cover = assembleSeries(await loadMails('generated-public-inbox-1.9/raw-cover.mbox'))
-    expect(cover).toEqual({ ok: false, reason: 'a cover letter (v1) but none of its patches is among the 1 mails' })
-    const missing = assembleSeries(await loadMails('patchwork/series/base-cover-letter.mbox'), { revision: 4 })
+    expect(cover).toEqual({
+      ok: false,
+      reason: 'a cover letter (v1) but none of its patches is among the 1 mails'
+    })
+    const missing = assembleSeries(await loadMails('patchwork/series/base-cover-letter.mbox'), {
+      revision: 4
+    })
     expect(missing).toEqual({ ok: false, reason: 'no v4 among the mails (found: v1)' })
-    const unknown = assembleSeries(await loadMails('patchwork/series/base-cover-letter.mbox'), { messageId: 'x@y' })
+    const unknown = assembleSeries(await loadMails('patchwork/series/base-cover-letter.mbox'), {
+      messageId: 'x@y'
+    })
     expect(unknown).toEqual({ ok: false, reason: '<x@y> is not among the 3 mails' })
   })
 
   it('reads a Patchwork series mbox (no cover, reply trailers already merged)', async () => {
     const { series } = await assemble('generated-patchwork-v3.1.3/series-1-mbox.mbox')
-    expect(series).toMatchObject({ revision: 1, expected: 4, complete: true, title: 'Remove line 2 from file2' })
+    expect(series).toMatchObject({
+      revision: 1,
+      expected: 4,
+      complete: true,
+      title: 'Remove line 2 from file2'
+    })
     const kpd = await assemble('kernel-patches-daemon/series-970926.mbox')
     expect(kpd.series.subject.prefixes).toEqual(['bpf-next'])
     expect(kpd.series.title).toBe('bpf: clear user buf when bpf_d_path failed')
@@ -305,7 +330,9 @@ describe('findSeries', () => {
     ]
     const bag = shuffled((await Promise.all(paths.map(loadMails))).flat())
     const found = findSeries(bag)
-    const summary = found.map(s => `${s.messageId} v${s.revision} ${s.complete ? 'complete' : `missing ${s.missing.join(',')}`}`)
+    const summary = found.map(
+      s => `${s.messageId} v${s.revision} ${s.complete ? 'complete' : `missing ${s.missing.join(',')}`}`
+    )
     expect(summary.sort()).toEqual(
       [
         `${sf('1')} v1 complete`,

@@ -46,7 +46,12 @@ describe('parseSubject', () => {
   })
 
   it('splits PATCHv3 and uppercase V', () => {
-    expect(parseSubject('[PATCHv3 1/4] x')).toMatchObject({ revision: 3, counter: 1, expected: 4, isPatch: true })
+    expect(parseSubject('[PATCHv3 1/4] x')).toMatchObject({
+      revision: 3,
+      counter: 1,
+      expected: 4,
+      isPatch: true
+    })
     expect(parseSubject('[PATCH V2 0/4] PM / OPP: Minor cleanups')).toMatchObject({
       revision: 2,
       counter: 0,
@@ -77,13 +82,20 @@ describe('parseSubject', () => {
   })
 
   it('knows RFC, RESEND and extra patches such as 6/5', () => {
-    expect(parseSubject('[RFC PATCH v2 6/5] z')).toMatchObject({ isRfc: true, counter: 6, expected: 6, revision: 2 })
+    expect(parseSubject('[RFC PATCH v2 6/5] z')).toMatchObject({
+      isRfc: true,
+      counter: 6,
+      expected: 6,
+      revision: 2
+    })
     expect(parseSubject('[PATCH RESEND] z').isResend).toBe(true)
     expect(parseSubject('[RFCv4] z')).toMatchObject({ isRfc: true, revision: 4 })
   })
 
   it('drops a colon left after the brackets, as git mailinfo does', () => {
-    expect(parseSubject('[PATCH]: Fix ld pr11138 FAILures on mips*.').title).toBe('Fix ld pr11138 FAILures on mips*.')
+    expect(parseSubject('[PATCH]: Fix ld pr11138 FAILures on mips*.').title).toBe(
+      'Fix ld pr11138 FAILures on mips*.'
+    )
   })
 })
 

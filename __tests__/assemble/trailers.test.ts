@@ -43,7 +43,9 @@ describe('follow-up trailers compared with b4', () => {
     ['trailers-followup-partial-reroll', 'trailers-followup-partial-reroll-ref-defaults.txt']
   ])('%s gives the commit messages of b4 am', async (name, expectedFile) => {
     const series = await assembled(`b4/${name}.mbox`)
-    const expected = b4Messages(`b4/expected/${expectedFile}`).map(m => withoutLines(m, l => l === B4_USER_SOB))
+    const expected = b4Messages(`b4/expected/${expectedFile}`).map(m =>
+      withoutLines(m, l => l === B4_USER_SOB)
+    )
     expect(series.patches.map(ourMessage)).toEqual(expected)
   })
 
@@ -185,7 +187,8 @@ describe('appendTrailers', () => {
   })
 
   it("follows git's trailer-block rule for a Signed-off-by paragraph with some prose", () => {
-    const message = 'a: b\n\nText.\n\nCo-developed-by: C <c@example.org>\nSigned-off-by: C <c@example.org>\n[ fixed typo ]\n'
+    const message =
+      'a: b\n\nText.\n\nCo-developed-by: C <c@example.org>\nSigned-off-by: C <c@example.org>\n[ fixed typo ]\n'
     expect(appendTrailers(message, [rb])).toBe(`${message}Reviewed-by: R <r@example.org>\n`)
   })
 

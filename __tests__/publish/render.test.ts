@@ -24,7 +24,8 @@ import {
 } from '../../src/publish/render.js'
 import { ZWSP } from '../../src/publish/sanitize.js'
 
-const fixture = (name: string): string => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8')
+const fixture = (name: string): string =>
+  readFileSync(new URL(`../fixtures/publish/${name}`, import.meta.url), 'utf8')
 
 const SEED_MSGID = '0100019d311bed04-dbb67b48-c55d-4e6a-962a-a0f8b714f2e7-000000@email.amazonses.com'
 const BASE_SHA = '5d1a1c3b0f7e2a9c4b6d8e0f1a2b3c4d5e6f7a8b'

@@ -195,9 +195,10 @@ describe('renderSummary', () => {
     }))
 
   it('stays within 1 MiB when failure details overflow, keeping every table row', () => {
-    const md = renderSummary(report(manyFailures(300)))
+    const md = renderSummary(report(manyFailures(300), { warnings: ['lore answered 503 twice'] }))
     expect(Buffer.byteLength(md)).toBeLessThanOrEqual(SUMMARY_MAX_BYTES)
     expect(md.split('\n').filter(l => l.startsWith('| failed'))).toHaveLength(300)
+    expect(md).toContain('### Warnings\n\n- lore answered 503 twice')
     expect(md).toMatch(/\*\d+ more sections left out: the job summary is limited to 1 MiB\. See the log\.\*/)
   })
 

@@ -199,14 +199,20 @@ export class Git {
       const child = spawn(this.options.gitPath ?? 'git', [...this.configArgs(opts), ...args], {
         cwd: this.options.cwd ?? this.options.gitDir,
         env: this.environment(opts),
-        stdio: ['pipe', 'pipe', 'pipe']
+        stdio: ['pipe', 'pipe', 'pipe'],
+        // Its own process group, so a timeout also ends git's helpers (remote-https, index-pack, filters).
+        detached: true
       })
       const stdout: Buffer[] = []
       const stderr: Buffer[] = []
       let timedOut = false
       const timer = setTimeout(() => {
         timedOut = true
-        child.kill('SIGKILL')
+        try {
+          if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL')
+        } catch {
+          child.kill('SIGKILL')
+        }
       }, timeoutMs)
       child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk))
       child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk))

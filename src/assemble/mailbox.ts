@@ -68,7 +68,14 @@ export function buildMailbox(mails: Mail[]): Mailbox {
     byId.set(mail.messageId, entry)
     entries.push(entry)
   }
-  const box: Mailbox = { byId, entries, revisions: new Map(), trailers: new Map(), trailerNotes: [], warnings: [] }
+  const box: Mailbox = {
+    byId,
+    entries,
+    revisions: new Map(),
+    trailers: new Map(),
+    trailerNotes: [],
+    warnings: []
+  }
   const sorted = [...entries].sort(byDate)
   for (const entry of sorted) if (entry.kind === 'cover') fileCover(box, entry)
   for (const entry of sorted) if (entry.kind === 'patch') filePatch(box, entry)
@@ -170,7 +177,9 @@ function filePatch(box: Mailbox, patch: Entry): void {
     isEarlier(earlier, patch)
   ) {
     patch.revision = nextRevision(box)
-    box.warnings.push(`${describe(patch)} re-sends a patch without a version label; taken as v${patch.revision}`)
+    box.warnings.push(
+      `${describe(patch)} re-sends a patch without a version label; taken as v${patch.revision}`
+    )
   }
   addPatch(box, revisionSlots(box, patch.revision), patch)
 }
@@ -203,7 +212,9 @@ function addPatch(box: Mailbox, revision: RevisionSlots, patch: Entry): void {
   }
   const label = `[${patch.counter}/${revision.expected}] of v${revision.revision}`
   if (patch.subject.countersInferred && !existing.subject.countersInferred) {
-    box.warnings.push(`${describe(patch)} has no [n/N] and answers a numbered series; ignored as a stray patch`)
+    box.warnings.push(
+      `${describe(patch)} has no [n/N] and answers a numbered series; ignored as a stray patch`
+    )
   } else if (existing.subject.countersInferred && !patch.subject.countersInferred) {
     revision.slots[patch.counter] = patch
     box.warnings.push(`${label}: ${describe(patch)} replaces the unnumbered ${describe(existing)}`)
@@ -213,7 +224,9 @@ function addPatch(box: Mailbox, revision: RevisionSlots, patch: Entry): void {
   } else {
     revision.slots.splice(patch.counter, 0, patch)
     revision.expected = revision.slots.length - 1
-    box.warnings.push(`${label}: two different patches carry this number; ${describe(patch)} taken as an extra patch`)
+    box.warnings.push(
+      `${label}: two different patches carry this number; ${describe(patch)} taken as an extra patch`
+    )
   }
 }
 

@@ -98,7 +98,8 @@ function isSeparator(line: Buffer): boolean {
   const text = line.toString('latin1')
   const colon = text.lastIndexOf(':')
   if (colon < 5 + 4) return false
-  const digit = (i: number): boolean => i < text.length && text.charCodeAt(i) >= 48 && text.charCodeAt(i) <= 57
+  const digit = (i: number): boolean =>
+    i < text.length && text.charCodeAt(i) >= 48 && text.charCodeAt(i) <= 57
   if (!digit(colon - 4) || !digit(colon - 2) || !digit(colon - 1) || !digit(colon + 1) || !digit(colon + 2)) {
     return false
   }

@@ -32,10 +32,14 @@ export function assembleSeries(mails: Mail[], want: SeriesWanted = {}): SeriesAs
   }
   const built = buildSeries(box, chosen.revision)
   if (built.series.patches.length === 0) {
-    return { ok: false, reason: `all patches of v${chosen.revision} are missing (only the cover letter is here)` }
+    return {
+      ok: false,
+      reason: `all patches of v${chosen.revision} are missing (only the cover letter is here)`
+    }
   }
   const warnings = [...box.warnings, ...chosen.warnings, ...built.warnings]
-  if (dropped > 0) warnings.push(`ignored ${dropped} patch mail(s) in the thread sent by others than <${author}>`)
+  if (dropped > 0)
+    warnings.push(`ignored ${dropped} patch mail(s) in the thread sent by others than <${author}>`)
   return { ok: true, series: built.series, warnings }
 }
 
@@ -59,14 +63,16 @@ export function findSeries(mails: Mail[]): Series[] {
   return found.sort((a, b) => firstDate(a) - firstDate(b))
 }
 
-type Choice = { ok: true; revision: number; anchor?: Entry; warnings: string[] } | { ok: false; reason: string }
+type Choice =
+  { ok: true; revision: number; anchor?: Entry; warnings: string[] } | { ok: false; reason: string }
 
 function chooseRevision(box: Mailbox, want: SeriesWanted): Choice {
   const known = [...box.revisions.keys()].sort((a, b) => a - b)
   const list = known.map(r => `v${r}`).join(', ')
   if (want.messageId !== undefined) {
     let entry = box.byId.get(want.messageId)
-    if (!entry) return { ok: false, reason: `<${want.messageId}> is not among the ${box.entries.length} mails` }
+    if (!entry)
+      return { ok: false, reason: `<${want.messageId}> is not among the ${box.entries.length} mails` }
     const seen = new Set<string>()
     while (entry && entry.kind === 'followup' && !seen.has(entry.mail.messageId)) {
       seen.add(entry.mail.messageId)
@@ -75,9 +81,13 @@ function chooseRevision(box: Mailbox, want: SeriesWanted): Choice {
     if (entry && (entry.kind === 'cover' || entry.kind === 'patch')) {
       return { ok: true, revision: entry.revision, anchor: entry, warnings: [] }
     }
-    const answered = entry && box.entries.find(e => e.kind === 'patch' && e.mail.inReplyTo === entry.mail.messageId)
+    const answered =
+      entry && box.entries.find(e => e.kind === 'patch' && e.mail.inReplyTo === entry.mail.messageId)
     if (entry && answered) return { ok: true, revision: answered.revision, anchor: answered, warnings: [] }
-    return { ok: false, reason: `<${want.messageId}> is neither a patch nor a cover letter, nor a reply to one` }
+    return {
+      ok: false,
+      reason: `<${want.messageId}> is neither a patch nor a cover letter, nor a reply to one`
+    }
   }
   if (want.revision !== undefined) {
     if (!box.revisions.has(want.revision)) {
@@ -139,7 +149,9 @@ function buildSeries(box: Mailbox, revision: number): { series: Series; warnings
     if (filled) {
       slots = filled.slots
       partialReroll = true
-      warnings.push(`v${revision} re-sends only some patches; [${filled.taken.join(', ')}] taken from v${revision - 1}`)
+      warnings.push(
+        `v${revision} re-sends only some patches; [${filled.taken.join(', ')}] taken from v${revision - 1}`
+      )
     }
   }
 
@@ -173,6 +185,8 @@ function buildSeries(box: Mailbox, revision: number): { series: Series; warnings
   const first = slots[1] ?? slots.find(Boolean)
   const lead = cover ?? first
   if (!lead) throw new Error(`v${revision} has neither patches nor a cover letter`)
+  // The series is known by its own cover, else its own first patch: a partial reroll borrows v(N-1)'s cover
+  // and patches, and must not take v(N-1)'s identity (it would look like a series already handled).
   const firstOwn = slots.find(e => e !== undefined && ownIds.has(e.mail.messageId))
   const identity = ownCover ? cover : (firstOwn ?? first ?? lead)
 

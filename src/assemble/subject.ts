@@ -77,7 +77,9 @@ function readToken(token: string, parsed: ParsedSubject): void {
 function flattenNestedBrackets(subject: string): string {
   let current = subject
   for (;;) {
-    const next = current.replace(/\[([^\]]*)\[([^[\]]*)\]/, '[$1$2]').replace(/\[([^\]]*)\]([^[\]]*)\]/, '[$1$2]')
+    const next = current
+      .replace(/\[([^\]]*)\[([^[\]]*)\]/, '[$1$2]')
+      .replace(/\[([^\]]*)\]([^[\]]*)\]/, '[$1$2]')
     if (next === current) return current
     current = next
   }

@@ -134,16 +134,19 @@ function refusedSection(o: Extract<Outcome, { kind: 'refused' }>): string {
   return [`### Refused: ${sanitizeInline(truncate(o.title, 300))}`, ...body].join('\n\n')
 }
 
-/** Joins pieces until the byte budget is used up, then says how many were left out. */
-function fit(pieces: string[], separator: string, budget: number, what: string): string {
+/**
+ * Joins pieces until the byte budget is used up, then says how many were left out. Pieces are rendered only
+ * when needed, so a run with thousands of failures renders only what fits.
+ */
+function fit(pieces: (() => string)[], separator: string, budget: number, what: string): string {
   let out = ''
   let used = 0
   for (let i = 0; i < pieces.length; i++) {
-    const add = (i === 0 ? '' : separator) + pieces[i]
+    const add = (i === 0 ? '' : separator) + pieces[i]()
     const bytes = Buffer.byteLength(add)
     if (used + bytes > budget) {
-      const note = `${separator}*${pieces.length - i} more ${what} left out: the job summary is limited to 1 MiB. See the log.*`
-      return out + note
+      const note = `*${pieces.length - i} more ${what} left out: the job summary is limited to 1 MiB. See the log.*`
+      return out + separator + note
     }
     out += add
     used += bytes
@@ -151,7 +154,14 @@ function fit(pieces: string[], separator: string, budget: number, what: string):
   return out
 }
 
-/** Markdown for `$GITHUB_STEP_SUMMARY`, at most SUMMARY_MAX_BYTES. */
+function bulletList(items: string[]): string {
+  return items.map(item => `- ${sanitizeInline(truncate(item, 1000))}`).join('\n')
+}
+
+/**
+ * Markdown for `$GITHUB_STEP_SUMMARY`, at most SUMMARY_MAX_BYTES: counters, the table, warnings, the planned
+ * writes of a dry run, then one section per failed or refused series (cut first when space runs out).
+ */
 export function renderSummary(run: RunReport): string {
   const refs = new Map(run.series.map(r => [r.key, r]))
   const head: string[] = [`## ml2pr${run.dryRun ? ' (dry run: nothing was written)' : ''}`]
@@ -161,27 +171,24 @@ export function renderSummary(run: RunReport): string {
   }
   if (run.outcomes.length === 0) head.push('No series to handle this run.')
 
-  const sections: string[] = []
+  const sections: (() => string)[] = []
   if (run.outcomes.length > 0) {
     const header = [
       '| Outcome | PR or reason | Series | Lore | Patchwork | Message-ID |',
       '| --- | --- | --- | --- | --- | --- |'
     ].join('\n')
-    const rows = run.outcomes.map(o => tableRow(o, refs.get(o.key), run))
-    sections.push(`### Series\n\n${header}\n${fit(rows, '\n', SUMMARY_BUDGET / 2, 'rows')}`)
+    const rows = run.outcomes.map(o => () => tableRow(o, refs.get(o.key), run))
+    const table = `### Series\n\n${header}\n${fit(rows, '\n', SUMMARY_BUDGET / 2, 'rows')}`
+    sections.push(() => table)
+  }
+  if (run.warnings.length > 0) sections.push(() => `### Warnings\n\n${bulletList(run.warnings)}`)
+  if (run.dryRun) {
+    const writes = run.plannedWrites.length > 0 ? bulletList(run.plannedWrites) : 'Nothing.'
+    sections.push(() => `### Would have done\n\n${writes}`)
   }
   for (const o of run.outcomes) {
-    if (o.kind === 'failed') sections.push(failedSection(o, refs.get(o.key), run))
-    if (o.kind === 'refused') sections.push(refusedSection(o))
-  }
-  if (run.dryRun) {
-    const writes = run.plannedWrites.map(w => `- ${sanitizeInline(truncate(w, 1000))}`)
-    sections.push(`### Would have done\n\n${writes.length ? writes.join('\n') : 'Nothing.'}`)
-  }
-  if (run.warnings.length > 0) {
-    sections.push(
-      `### Warnings\n\n${run.warnings.map(w => `- ${sanitizeInline(truncate(w, 1000))}`).join('\n')}`
-    )
+    if (o.kind === 'failed') sections.push(() => failedSection(o, refs.get(o.key), run))
+    if (o.kind === 'refused') sections.push(() => refusedSection(o))
   }
   const top = head.join('\n\n')
   return `${top}\n\n${fit(sections, '\n\n', SUMMARY_BUDGET - Buffer.byteLength(top), 'sections')}\n`
