@@ -2,11 +2,20 @@
  * One run of the bridge: discover → (fetch → assemble → apply → publish) per series → lifecycle → state.
  * Every dependency is passed in, so tests drive the real logic against stand-ins.
  */
+import { discoverLoreSeries } from './discover/lore.js'
 import { planDiscovery, toServerDate } from './discover/plan.js'
-import { mergeStates, type FailedSeries, type PendingSeries, type RunState, type StateStore } from './discover/state.js'
+import {
+  mergeStates,
+  type FailedSeries,
+  type PendingSeries,
+  type RunState,
+  type StateStore
+} from './discover/state.js'
 import type { GitHubPulls } from './github/pulls.js'
+import type { LifecycleRepo } from './lifecycle/history.js'
 import { listBotPulls, runLifecycle } from './lifecycle/run.js'
 import type { Outcome, SeriesRef } from './model.js'
+import { reportChecks } from './report/checks.js'
 import type { RunReport } from './report/summary.js'
 import { processSeries, type ApplyFn, type Log, type RemoteRepo, type SeriesResult } from './process.js'
 import type { Lore } from './services/lore.js'
@@ -25,6 +34,8 @@ export interface BridgeDeps {
   writes: Writes
   log: Log & { group<T>(name: string, fn: () => Promise<T>): Promise<T> }
   now: () => Date
+  /** Git for merge detection, refreshing open PRs and range-diffs (without it those are skipped). */
+  lifecycleRepo?: LifecycleRepo
 }
 
 export interface BridgeReport extends RunReport {
@@ -61,24 +72,51 @@ export async function runBridge(deps: BridgeDeps): Promise<BridgeReport> {
     log,
     failed,
     tips: new Map<string, string>(),
-    openBotPulls: await listBotPulls(deps.pulls, settings.branchPrefix)
+    openBotPulls: await listBotPulls(deps.pulls, settings.branchPrefix),
+    lifecycleRepo: deps.lifecycleRepo
   }
+  const checks = { patchwork: deps.patchwork, token: settings.patchworkToken, writes: deps.writes, log }
 
   // Discover.
   let due: PendingSeries[]
   let waiting: PendingSeries[] = []
   let cursor = state.patchworkCursor
+  let loreCursor = state.loreCursor
+  const loreRefs = new Map<string, SeriesRef>()
   if (settings.seriesId) {
-    due = [{ key: settings.seriesId, completedAt: toServerDate(deps.now().getTime()), reason: 'manual', attempts: 0 }]
+    due = [
+      {
+        key: settings.seriesId,
+        completedAt: toServerDate(deps.now().getTime()),
+        reason: 'manual',
+        attempts: 0
+      }
+    ]
   } else if (deps.patchwork) {
-    const since = state.patchworkCursor ?? toServerDate(deps.now().getTime() - settings.lookbackDays * 86_400_000)
+    const since =
+      state.patchworkCursor ?? toServerDate(deps.now().getTime() - settings.lookbackDays * 86_400_000)
     const events = await deps.patchwork.completedSeriesEvents(settings.patchworkProject, since)
-    const completed = events.filter(e => e.seriesId !== undefined).map(e => ({ key: String(e.seriesId), completedAt: e.date }))
+    const completed = events
+      .filter(e => e.seriesId !== undefined)
+      .map(e => ({ key: String(e.seriesId), completedAt: e.date }))
     const plan = planDiscovery(state, completed, deps.now(), settings.graceMinutes)
     due = plan.due
     waiting = plan.waiting
     cursor = plan.cursor
-    log.info(`Discovered ${completed.length} completion event(s) since ${since}; ${due.length} due, ${waiting.length} in grace period`)
+    log.info(
+      `Discovered ${completed.length} completion event(s) since ${since}; ${due.length} due, ${waiting.length} in grace period`
+    )
+  } else if (deps.lore) {
+    // Lore-only mode: discovery assembles each series from its thread, so the refs are known already.
+    const found = await discoverLoreSeries(deps.lore, loreList, state, deps.now(), settings)
+    due = found.due
+    waiting = found.pending
+    loreCursor = found.cursor
+    for (const ref of found.refs) loreRefs.set(ref.key, ref)
+    found.warnings.forEach(w => log.warning(w))
+    log.info(
+      `Searched ${loreList} for ${found.query}: ${found.hits} message(s); ${due.length} series due, ${waiting.length} waiting`
+    )
   } else {
     throw new Error('lore-only discovery needs the lore search (not configured)')
   }
@@ -91,20 +129,34 @@ export async function runBridge(deps: BridgeDeps): Promise<BridgeReport> {
   for (const [index, item] of due.entries()) {
     if (processed >= settings.maxSeries) {
       stillPending.push(...due.slice(index).map(p => ({ ...p, reason: 'max-series budget' })))
-      warnings.push(`max-series (${settings.maxSeries}) reached; ${due.length - index} series wait for the next run`)
+      warnings.push(
+        `max-series (${settings.maxSeries}) reached; ${due.length - index} series wait for the next run`
+      )
       break
     }
-    const result = await log.group(`Series ${item.key}`, () => handleOne(deps, ctx, item))
+    const result = await log.group(`Series ${item.key}`, () =>
+      handleOne(deps, ctx, item, loreRefs.get(item.key))
+    )
     if (!result) continue
+    await reportChecks(checks, result)
     results.push(result)
     if (result.outcome.kind !== 'adopted' && result.outcome.kind !== 'skipped') processed++
     if (result.retry && !settings.seriesId && item.attempts + 1 < MAX_ATTEMPTS) {
-      stillPending.push({ ...item, reason: result.outcome.kind === 'skipped' ? result.outcome.reason : 'retry', attempts: item.attempts + 1 })
+      stillPending.push({
+        ...item,
+        reason: result.outcome.kind === 'skipped' ? result.outcome.reason : 'retry',
+        attempts: item.attempts + 1
+      })
     } else {
       handled.add(item.key)
     }
     if (result.failedOn) {
-      failed.set(item.key, { key: item.key, baseSha: result.failedOn, reason: reasonOf(result.outcome), at: deps.now().toISOString() })
+      failed.set(item.key, {
+        key: item.key,
+        baseSha: result.failedOn,
+        reason: reasonOf(result.outcome),
+        at: deps.now().toISOString()
+      })
     } else if (result.outcome.kind === 'opened' || result.outcome.kind === 'adopted') {
       failed.delete(item.key)
     }
@@ -113,11 +165,33 @@ export async function runBridge(deps: BridgeDeps): Promise<BridgeReport> {
 
   // Lifecycle over ml2pr's open PRs (superseded, decided on Patchwork, stale).
   const closed = await log.group('Lifecycle of open PRs', () =>
-    runLifecycle({ settings, pulls: deps.pulls, patchwork: deps.patchwork, log, now: deps.now }, results)
+    runLifecycle(
+      {
+        settings,
+        pulls: deps.pulls,
+        patchwork: deps.patchwork,
+        log,
+        now: deps.now,
+        repo: deps.lifecycleRepo,
+        apply: deps.apply,
+        lore: deps.lore,
+        loreList,
+        tips: ctx.tips,
+        failed,
+        checks
+      },
+      results
+    )
   )
 
   // Save what this run learned (not in dry-run: a dry run changes nothing).
-  const ours: RunState = { version: 1, patchworkCursor: cursor, loreCursor: state.loreCursor, pending: stillPending, failed: [...failed.values()] }
+  const ours: RunState = {
+    version: 1,
+    patchworkCursor: cursor,
+    loreCursor,
+    pending: stillPending,
+    failed: [...failed.values()]
+  }
   if (!deps.writes.dryRun) await saveState(deps.state, loaded, ours, handled, log)
 
   return {
@@ -134,25 +208,66 @@ export async function runBridge(deps: BridgeDeps): Promise<BridgeReport> {
   }
 }
 
-async function handleOne(deps: BridgeDeps, ctx: Parameters<typeof processSeries>[0], item: PendingSeries): Promise<SeriesResult | undefined> {
+async function handleOne(
+  deps: BridgeDeps,
+  ctx: Parameters<typeof processSeries>[0],
+  item: PendingSeries,
+  known?: SeriesRef
+): Promise<SeriesResult | undefined> {
+  if (known) return processRef(deps, ctx, known)
   const id = Number(item.key)
   let ref: SeriesRef | undefined
   try {
     ref = await deps.patchwork!.series(id)
   } catch (error) {
-    return { outcome: { kind: 'failed', key: item.key, title: `series ${item.key}`, reason: (error as Error).message }, retry: true }
+    return {
+      outcome: {
+        kind: 'failed',
+        key: item.key,
+        title: `series ${item.key}`,
+        reason: (error as Error).message
+      },
+      retry: true
+    }
   }
   if (!ref) {
-    return { outcome: { kind: 'failed', key: item.key, title: `series ${item.key}`, reason: `Patchwork has no series ${item.key}` } }
+    return {
+      outcome: {
+        kind: 'failed',
+        key: item.key,
+        title: `series ${item.key}`,
+        reason: `Patchwork has no series ${item.key}`
+      }
+    }
   }
-  if (deps.settings.patchworkDelegate && !(await delegatedTo(deps.patchwork!, id, deps.settings.patchworkDelegate))) {
-    return { outcome: { kind: 'skipped', key: ref.key, title: ref.name, reason: `not delegated to ${deps.settings.patchworkDelegate}` }, ref }
+  if (
+    deps.settings.patchworkDelegate &&
+    !(await delegatedTo(deps.patchwork!, id, deps.settings.patchworkDelegate))
+  ) {
+    return {
+      outcome: {
+        kind: 'skipped',
+        key: ref.key,
+        title: ref.name,
+        reason: `not delegated to ${deps.settings.patchworkDelegate}`
+      },
+      ref
+    }
   }
+  return processRef(deps, ctx, ref)
+}
+
+async function processRef(
+  deps: BridgeDeps,
+  ctx: Parameters<typeof processSeries>[0],
+  ref: SeriesRef
+): Promise<SeriesResult> {
   try {
     return { ...(await processSeries(ctx, ref)), ref }
   } catch (error) {
     // One broken series never stops the others; a spent budget stops everything that writes.
-    const message = error instanceof WriteBudgetExceeded ? `budget: ${error.message}` : (error as Error).message
+    const message =
+      error instanceof WriteBudgetExceeded ? `budget: ${error.message}` : (error as Error).message
     deps.log.warning(`series ${ref.key}: ${message}`)
     return { outcome: { kind: 'failed', key: ref.key, title: ref.name, reason: message }, retry: true, ref }
   }
@@ -162,7 +277,11 @@ async function delegatedTo(patchwork: Patchwork, seriesId: number, delegate: str
   const states = await patchwork.patchStates(seriesId)
   const want = delegate.toLowerCase()
   return states.some(
-    s => s.delegate && (s.delegate.username.toLowerCase() === want || String(s.delegate.id) === want || s.delegate.email.toLowerCase() === want)
+    s =>
+      s.delegate &&
+      (s.delegate.username.toLowerCase() === want ||
+        String(s.delegate.id) === want ||
+        s.delegate.email.toLowerCase() === want)
   )
 }
 
@@ -185,7 +304,9 @@ async function saveState(
     log.info('state ref moved during this run (an overlapping run?); merging and retrying')
     base = await store.load()
   }
-  log.warning('could not save the run state after 5 attempts; the next run will re-scan (no duplicates: PRs are looked up first)')
+  log.warning(
+    'could not save the run state after 5 attempts; the next run will re-scan (no duplicates: PRs are looked up first)'
+  )
 }
 
 /** The lore inbox of a Patchwork project: its archive URL on the lore host, else the list-id's first label. */

@@ -48,7 +48,10 @@ export class HttpClient {
   /** @param allowedOrigins the only origins requests (and redirects) may go to */
   constructor(
     allowedOrigins: string[],
-    private readonly defaults: { timeoutMs: number; maxBytes: number } = { timeoutMs: 60_000, maxBytes: 64 << 20 },
+    private readonly defaults: { timeoutMs: number; maxBytes: number } = {
+      timeoutMs: 60_000,
+      maxBytes: 64 << 20
+    },
     private readonly sleep: (ms: number) => Promise<void> = ms => new Promise(r => setTimeout(r, ms))
   ) {
     this.origins = new Set(allowedOrigins.map(o => new URL(o).origin))
@@ -101,7 +104,12 @@ export class HttpClient {
           bodyTimeout: timeoutMs
         })
       } catch (error) {
-        throw new HttpError(`${options.method ?? 'GET'} ${current} failed: ${describe(error)}`, current, undefined, true)
+        throw new HttpError(
+          `${options.method ?? 'GET'} ${current} failed: ${describe(error)}`,
+          current,
+          undefined,
+          true
+        )
       }
       const headers = flattenHeaders(res.headers)
       if (res.statusCode >= 300 && res.statusCode < 400 && headers.location) {
@@ -116,7 +124,12 @@ export class HttpClient {
   }
 }
 
-async function readCapped(stream: AsyncIterable<Buffer>, maxBytes: number, url: string, signal: AbortSignal): Promise<Buffer> {
+async function readCapped(
+  stream: AsyncIterable<Buffer>,
+  maxBytes: number,
+  url: string,
+  signal: AbortSignal
+): Promise<Buffer> {
   const chunks: Buffer[] = []
   let total = 0
   try {

@@ -54,7 +54,9 @@ export async function buildDeps(settings: Readonly<Settings>): Promise<BridgeDep
     fetchCommit: sha => repo.fetchCommit(sha),
     remoteBranchSha: async branch => (await repo.listRemoteBranches(branch)).get(branch),
     push: async (branch, sha, expectedOld) => {
-      const result = await writes.perform(`push ${branch} → ${sha.slice(0, 12)}`, () => repo.push(branch, sha, { expectedOld }))
+      const result = await writes.perform(`push ${branch} → ${sha.slice(0, 12)}`, () =>
+        repo.push(branch, sha, { expectedOld })
+      )
       if (!result || result.status === 'ok') return { ok: true }
       return { ok: false, reason: result.message }
     }
@@ -69,7 +71,11 @@ export async function buildDeps(settings: Readonly<Settings>): Promise<BridgeDep
     pulls,
     remote,
     apply: (baseSha, patches) =>
-      applySeries(repo, baseSha, patches, { committer, protectedPaths: settings.protectedPaths, log: line => core.debug(line) }),
+      applySeries(repo, baseSha, patches, {
+        committer,
+        protectedPaths: settings.protectedPaths,
+        log: line => core.debug(line)
+      }),
     lore: new Lore(new HttpClient([settings.loreUrl]), settings.loreUrl),
     patchwork,
     state: new GitStateStore(repo, () => new Date(), committer),
@@ -87,7 +93,9 @@ async function publishReport(report: RunReport): Promise<void> {
   await core.summary.addRaw(renderSummary(report), true).write()
   for (const outcome of report.outcomes) {
     if (outcome.kind === 'failed' || outcome.kind === 'refused') {
-      core.warning(sanitizeLogLine(`${outcome.title}: ${outcome.reason}`), { title: `ml2pr: series ${outcome.key} ${outcome.kind}` })
+      core.warning(sanitizeLogLine(`${outcome.title}: ${outcome.reason}`), {
+        title: `ml2pr: series ${outcome.key} ${outcome.kind}`
+      })
     }
   }
 }

@@ -11,6 +11,8 @@ import type { GitHubPulls } from './github/pulls.js'
 import type { ApplyResult, Mail, Outcome, Series, SeriesRef, Trailer } from './model.js'
 import { findSuperseded, type BotPull } from './lifecycle/run.js'
 import type { VersionFacts } from './lifecycle/decide.js'
+import type { LifecycleRepo } from './lifecycle/history.js'
+import { supersededRangeDiff } from './lifecycle/range-diff.js'
 import { normalizeSeriesName, renderBody, renderTitle, reproduceCommand } from './publish/render.js'
 import type { Lore } from './services/lore.js'
 import { messageUrl } from './services/lore.js'
@@ -32,7 +34,11 @@ export interface RemoteRepo {
   fetchCommit(sha: string): Promise<boolean>
   remoteBranchSha(branch: string): Promise<string | undefined>
   /** Pushes `sha` to `branch` only if the remote still has `expectedOld` (null: must not exist). */
-  push(branch: string, sha: string, expectedOld: string | null): Promise<{ ok: true } | { ok: false; reason: string }>
+  push(
+    branch: string,
+    sha: string,
+    expectedOld: string | null
+  ): Promise<{ ok: true } | { ok: false; reason: string }>
 }
 
 export type ApplyFn = (baseSha: string, patches: PatchInput[]) => Promise<ApplyResult>
@@ -57,6 +63,8 @@ export interface SeriesContext {
   tips: Map<string, string>
   /** ml2pr's open PRs at the start of the run (to link a new version to the one it supersedes). */
   openBotPulls: BotPull[]
+  /** Git for the range-diff against a superseded version (none without it). */
+  lifecycleRepo?: LifecycleRepo
 }
 
 /** What processing a series yields besides the outcome: facts later stages (lifecycle, state) use. */
@@ -87,7 +95,10 @@ async function tipOf(ctx: SeriesContext, branch: string): Promise<string> {
 }
 
 /** Picks the series' mails: b4's assembly, cross-checked against the patches Patchwork lists. */
-export function selectSeries(ref: SeriesRef, mails: Mail[]): { series: Series; warnings: string[] } | { reason: string } {
+export function selectSeries(
+  ref: SeriesRef,
+  mails: Mail[]
+): { series: Series; warnings: string[] } | { reason: string } {
   const anchor = ref.coverMsgid ?? ref.patchMsgids[0]
   const assembled = assembleSeries(mails, { messageId: anchor, revision: ref.version })
   if (!assembled.ok) return { reason: assembled.reason }
@@ -100,7 +111,8 @@ export function selectSeries(ref: SeriesRef, mails: Mail[]): { series: Series; w
       // Patchwork's list is the series as the maintainer sees it; keep exactly those mails, in its order.
       const byId = new Map(mails.map(m => [m.messageId, m]))
       const chosen = ref.patchMsgids.map(id => byId.get(id))
-      if (chosen.some(m => !m)) return { reason: `the mails do not contain every patch Patchwork lists for series ${ref.key}` }
+      if (chosen.some(m => !m))
+        return { reason: `the mails do not contain every patch Patchwork lists for series ${ref.key}` }
       const trailers = new Map(series.patches.map(p => [p.mail.messageId, p.followupTrailers]))
       series.patches = chosen.map((mail, index) => ({
         counter: index + 1,
@@ -117,7 +129,9 @@ export function selectSeries(ref: SeriesRef, mails: Mail[]): { series: Series; w
   const sender = (series.cover ?? series.patches[0]?.mail)?.from.email.toLowerCase()
   const stranger = series.patches.find(p => p.mail.from.email.toLowerCase() !== sender)
   if (stranger) {
-    return { reason: `patch ${stranger.counter} was sent by ${stranger.mail.from.email}, not by the series' sender ${sender ?? '?'}` }
+    return {
+      reason: `patch ${stranger.counter} was sent by ${stranger.mail.from.email}, not by the series' sender ${sender ?? '?'}`
+    }
   }
   return { series, warnings }
 }
@@ -127,23 +141,46 @@ export async function processSeries(ctx: SeriesContext, ref: SeriesRef): Promise
   const title = ref.name
 
   if (!ref.receivedAll) {
-    return { outcome: { kind: 'skipped', key: ref.key, title, reason: `incomplete: ${ref.receivedTotal}/${ref.total} patches received` }, retry: true }
+    return {
+      outcome: {
+        kind: 'skipped',
+        key: ref.key,
+        title,
+        reason: `incomplete: ${ref.receivedTotal}/${ref.total} patches received`
+      },
+      retry: true
+    }
   }
   if (settings.excludeSubject?.test(ref.name)) {
-    return { outcome: { kind: 'skipped', key: ref.key, title, reason: `excluded by exclude-subject (${settings.excludeSubject.source})` } }
+    return {
+      outcome: {
+        kind: 'skipped',
+        key: ref.key,
+        title,
+        reason: `excluded by exclude-subject (${settings.excludeSubject.source})`
+      }
+    }
   }
 
   // 1. Fetch and assemble (the base depends on the subject's tags, so this comes first).
   let fetched
   try {
-    fetched = await fetchSeriesMails(ref, { lore: ctx.lore, loreList: ctx.loreList, patchwork: ctx.patchwork })
+    fetched = await fetchSeriesMails(ref, {
+      lore: ctx.lore,
+      loreList: ctx.loreList,
+      patchwork: ctx.patchwork
+    })
   } catch (error) {
     const transient = error instanceof FetchError && error.transient
-    return { outcome: { kind: 'failed', key: ref.key, title, reason: `fetching mails: ${(error as Error).message}` }, retry: transient }
+    return {
+      outcome: { kind: 'failed', key: ref.key, title, reason: `fetching mails: ${(error as Error).message}` },
+      retry: transient
+    }
   }
   fetched.warnings.forEach(w => log.warning(`series ${ref.key}: ${w}`))
   const selected = selectSeries(ref, fetched.mails)
-  if ('reason' in selected) return { outcome: { kind: 'failed', key: ref.key, title, reason: selected.reason } }
+  if ('reason' in selected)
+    return { outcome: { kind: 'failed', key: ref.key, title, reason: selected.reason } }
   const { series } = selected
   selected.warnings.forEach(w => log.info(`series ${ref.key}: ${w}`))
 
@@ -156,7 +193,15 @@ export async function processSeries(ctx: SeriesContext, ref: SeriesRef): Promise
   if (existing.length > 0) {
     const pull = existing.find(p => p.state === 'open') ?? existing[0]
     return {
-      outcome: { kind: 'adopted', key: ref.key, title, pr: pull.number, url: pull.url, branch, state: pull.state },
+      outcome: {
+        kind: 'adopted',
+        key: ref.key,
+        title,
+        pr: pull.number,
+        url: pull.url,
+        branch,
+        state: pull.state
+      },
       series,
       base,
       newer
@@ -168,7 +213,12 @@ export async function processSeries(ctx: SeriesContext, ref: SeriesRef): Promise
   const previous = ctx.failed.get(ref.key)
   if (previous && previous.baseSha === baseSha) {
     return {
-      outcome: { kind: 'skipped', key: ref.key, title, reason: `failed before on this base (${baseSha.slice(0, 12)}): ${previous.reason}` },
+      outcome: {
+        kind: 'skipped',
+        key: ref.key,
+        title,
+        reason: `failed before on this base (${baseSha.slice(0, 12)}): ${previous.reason}`
+      },
       series,
       base,
       failedOn: baseSha
@@ -211,7 +261,12 @@ export async function processSeries(ctx: SeriesContext, ref: SeriesRef): Promise
     } else if (failure.kind !== 'conflict') {
       reason = `patch ${failure.counter}/${failure.total}: ${failure.kind}`
     }
-    return { outcome: { kind: 'failed', key: ref.key, title, reason, failure, reproduce }, series, base, failedOn: baseSha }
+    return {
+      outcome: { kind: 'failed', key: ref.key, title, reason, failure, reproduce },
+      series,
+      base,
+      failedOn: baseSha
+    }
   }
 
   // 4. Push (idempotent: identical commits on a re-run, and a lease so a racing run cannot clobber).
@@ -219,7 +274,17 @@ export async function processSeries(ctx: SeriesContext, ref: SeriesRef): Promise
   if (remoteSha !== applied.head) {
     const pushed = await ctx.remote.push(branch, applied.head, remoteSha ?? null)
     if (!pushed.ok) {
-      return { outcome: { kind: 'failed', key: ref.key, title, reason: `push of ${branch} rejected: ${pushed.reason}` }, series, base, retry: true }
+      return {
+        outcome: {
+          kind: 'failed',
+          key: ref.key,
+          title,
+          reason: `push of ${branch} rejected: ${pushed.reason}`
+        },
+        series,
+        base,
+        retry: true
+      }
     }
   } else {
     log.info(`series ${ref.key}: ${branch} already holds these commits (adopting the orphan branch)`)
@@ -227,6 +292,10 @@ export async function processSeries(ctx: SeriesContext, ref: SeriesRef): Promise
 
   // 5. Open the PR (or adopt the one a racing run opened meanwhile).
   const replaced = findSuperseded(newer, ctx.openBotPulls).pop()
+  const rangeDiff =
+    replaced && ctx.lifecycleRepo
+      ? await supersededRangeDiff(ctx.lifecycleRepo, replaced, { base: baseSha, head: applied.head }, log)
+      : undefined
   const body = renderBody({
     ref,
     messageId: series.messageId,
@@ -238,11 +307,22 @@ export async function processSeries(ctx: SeriesContext, ref: SeriesRef): Promise
     changeId: series.changeId,
     lore: { url: settings.loreUrl, list: ctx.loreList },
     supersedes: replaced && { pr: replaced.pull.number, version: replaced.marker.version },
+    rangeDiff,
     coverLetter: series.cover?.body
   })
-  const created = await ctx.pulls.create({ head: branch, base: base.base, title: renderTitle(ref.name), body })
+  const created = await ctx.pulls.create({
+    head: branch,
+    base: base.base,
+    title: renderTitle(ref.name),
+    body
+  })
   if (!created) {
-    return { outcome: { kind: 'opened', key: ref.key, title, pr: 0, url: '(dry run)', branch }, series, base, newer }
+    return {
+      outcome: { kind: 'opened', key: ref.key, title, pr: 0, url: '(dry run)', branch },
+      series,
+      base,
+      newer
+    }
   }
   const { pull } = created
   return {
@@ -256,7 +336,11 @@ export async function processSeries(ctx: SeriesContext, ref: SeriesRef): Promise
 }
 
 /** Tells "stale base" apart from "broken patch": does the series apply where its author said it was based? */
-async function appliesOnBaseCommit(ctx: SeriesContext, baseCommit: string, patches: PatchInput[]): Promise<boolean> {
+async function appliesOnBaseCommit(
+  ctx: SeriesContext,
+  baseCommit: string,
+  patches: PatchInput[]
+): Promise<boolean> {
   if (!/^[0-9a-f]{40}$/.test(baseCommit)) return false
   try {
     if (!(await ctx.remote.fetchCommit(baseCommit))) return false

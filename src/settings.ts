@@ -97,7 +97,9 @@ export function readSettings(input: InputReader, env: NodeJS.ProcessEnv): Readon
 
   // An explicitly empty patchwork-url selects lore-only mode, so only an unset input takes the default.
   const rawPatchwork = input('patchwork-url')
-  const patchworkUrl = stripSlash(rawPatchwork === '' && !hasInput(env, 'patchwork-url') ? DEFAULTS['patchwork-url'] : rawPatchwork.trim())
+  const patchworkUrl = stripSlash(
+    rawPatchwork === '' && !hasInput(env, 'patchwork-url') ? DEFAULTS['patchwork-url'] : rawPatchwork.trim()
+  )
   if (patchworkUrl) assertHttpUrl('patchwork-url', patchworkUrl)
   const patchworkProject = get('patchwork-project')
   const loreUrl = stripSlash(get('lore-url'))
@@ -107,7 +109,9 @@ export function readSettings(input: InputReader, env: NodeJS.ProcessEnv): Readon
     throw new SettingsError(`Invalid lore-list '${loreList}': expected an inbox name such as linux-fsdevel.`)
   }
   if (patchworkUrl && !patchworkProject) {
-    throw new SettingsError('Input required and not supplied: patchwork-project (or set patchwork-url to empty for lore-only mode)')
+    throw new SettingsError(
+      'Input required and not supplied: patchwork-project (or set patchwork-url to empty for lore-only mode)'
+    )
   }
   if (!patchworkUrl && !loreList) {
     throw new SettingsError('lore-only mode (empty patchwork-url) needs lore-list')
@@ -178,7 +182,8 @@ function assertHttpUrl(name: string, value: string): void {
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     throw new SettingsError(`Invalid ${name} '${value}': only http(s) URLs are supported.`)
   }
-  if (url.username || url.password) throw new SettingsError(`Invalid ${name}: credentials do not belong in a URL.`)
+  if (url.username || url.password)
+    throw new SettingsError(`Invalid ${name}: credentials do not belong in a URL.`)
 }
 
 /** Branch names end up in refspecs and URLs: allow only what `git check-ref-format --branch` allows, minus oddities. */
@@ -230,7 +235,10 @@ export function parseBaseMap(text: string): BaseRule[] {
     const line = rawLine.replace(/#.*/, '').trim()
     if (!line) continue
     const match = /^([^=\s]+)\s*=\s*(\S+)$/.exec(line)
-    if (!match) throw new SettingsError(`Invalid base-map line ${index + 1} '${line}': expected 'subject-tag = branch'.`)
+    if (!match)
+      throw new SettingsError(
+        `Invalid base-map line ${index + 1} '${line}': expected 'subject-tag = branch'.`
+      )
     assertBranchName('base-map branch', match[2])
     rules.push({ tag: match[1].toLowerCase(), branch: match[2] })
   }

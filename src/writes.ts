@@ -22,7 +22,10 @@ export class Writes {
       this.planned.push(description)
       return undefined
     }
-    if (this.remaining <= 0) throw new WriteBudgetExceeded(`Write budget for this run is spent; left for the next run: ${description}`)
+    if (this.remaining <= 0)
+      throw new WriteBudgetExceeded(
+        `Write budget for this run is spent; left for the next run: ${description}`
+      )
     this.remaining--
     const result = await write()
     this.done.push(description)

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from '@jest/globals'
-import { readFileSync, statSync, writeFileSync, chmodSync } from 'node:fs'
+import { chmodSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { applySeries } from '../../src/apply/apply.js'
 import { GitError } from '../../src/apply/git.js'
@@ -80,6 +80,8 @@ describe('blobless depth-1 fetch', () => {
     expect(lines).toContain('prefetched 1 of 1 preimage blobs for 1 files')
     expect(hasObject(repo.gitDir, touched)).toBe(true)
     expect(hasObject(repo.gitDir, untouched)).toBe(false)
+    // The temporary split index leaves nothing behind in the git dir.
+    expect(readdirSync(repo.gitDir).filter(f => f.startsWith('sharedindex.'))).toEqual([])
   })
 
   it('fetches a base-commit by id, and reports one the server does not have', async () => {

@@ -10,8 +10,11 @@ import {
   symlinkEscapes
 } from '../../src/apply/policy.js'
 import { assertRange, isSafeBranchName } from '../../src/apply/refs.js'
+import { Git } from '../../src/apply/git.js'
+import { findBlobs, parseBatch, parseTree } from '../../src/apply/tree.js'
 import { authConfig, parsePushOutput } from '../../src/apply/repo.js'
-import { fixture, git, makeTempDir } from './helpers.js'
+import { FIXTURE_DIR, fixture, git, makeTempDir } from './helpers.js'
+import path from 'node:path'
 
 describe('stripspace', () => {
   const samples = [
@@ -222,5 +225,35 @@ describe('push output', () => {
     const { config, credential } = authConfig(new URL('https://ghe.example.com/o/r.git'), undefined, 'tok')
     expect(Buffer.from(credential, 'base64').toString()).toBe('x-access-token:tok')
     expect(config).toContain('[http "https://ghe.example.com/"]')
+  })
+})
+
+describe('tree lookup', () => {
+  it('parses raw trees and cat-file batches', () => {
+    const id = Buffer.alloc(20, 0xab)
+    const raw = Buffer.concat([Buffer.from('100644 a.c\0'), id, Buffer.from('40000 dir\0'), id])
+    expect(parseTree(raw, 20)).toEqual([
+      { mode: '100644', name: 'a.c', oid: 'ab'.repeat(20) },
+      { mode: '40000', name: 'dir', oid: 'ab'.repeat(20) }
+    ])
+    const batch = Buffer.from(`${'1'.repeat(40)} blob 3\nabc\n${'2'.repeat(40)} missing\n`)
+    expect([...parseBatch(batch)].map(([k, v]) => [k, v.toString()])).toEqual([['1'.repeat(40), 'abc']])
+  })
+
+  it('finds the same ids as ls-tree, reading only the trees on the way', async () => {
+    const t = makeTempDir()
+    try {
+      const bare = path.join(t.dir, 'r.git')
+      git(t.dir, ['clone', '-q', '--bare', path.join(FIXTURE_DIR, 'gitdir.bundle'), bare])
+      const listing = git(bare, ['ls-tree', '-r', 'HEAD'])
+        .split('\n')
+        .map(l => [l.split('\t')[1] ?? '', l.split(' ')[2]?.split('\t')[0] ?? ''] as const)
+      const wanted = new Set([...listing.map(([f]) => f), 'no/such/file'])
+      const g = (await Git.create()).withGitDir(bare)
+      const found = await findBlobs(g, git(bare, ['rev-parse', 'HEAD']), wanted)
+      expect(found).toEqual(new Map(listing))
+    } finally {
+      t.cleanup()
+    }
   })
 })

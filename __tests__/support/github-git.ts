@@ -107,10 +107,17 @@ exit $status
 `
 
 /** Creates `<root>/<owner>/<repo>.git`, configured the way GitHub serves repositories. */
-export async function createBareRepo(root: string, owner: string, repo: string, defaultBranch: string): Promise<string> {
+export async function createBareRepo(
+  root: string,
+  owner: string,
+  repo: string,
+  defaultBranch: string
+): Promise<string> {
   const dir = path.join(root, owner, `${repo}.git`)
   await mkdir(dir, { recursive: true })
-  await run('git', ['init', '--quiet', '--bare', `--initial-branch=${defaultBranch}`, dir], { env: isolatedGitEnv() })
+  await run('git', ['init', '--quiet', '--bare', `--initial-branch=${defaultBranch}`, dir], {
+    env: isolatedGitEnv()
+  })
   const config: [string, string][] = [
     ['http.receivepack', 'true'],
     ['uploadpack.allowFilter', 'true'],
@@ -127,7 +134,9 @@ export async function createBareRepo(root: string, owner: string, repo: string, 
 }
 
 /** Parses the CGI header block (up to the blank line) of http-backend's output. */
-function splitCgiHeaders(buf: Buffer): { status: number; headers: [string, string][]; rest: Buffer } | undefined {
+function splitCgiHeaders(
+  buf: Buffer
+): { status: number; headers: [string, string][]; rest: Buffer } | undefined {
   let end = buf.indexOf('\r\n\r\n')
   let sepLen = 4
   const lf = buf.indexOf('\n\n')

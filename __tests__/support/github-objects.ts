@@ -187,7 +187,11 @@ export function repoObject(ctx: RepoContext, openIssues: number, pushedAt: strin
 }
 
 /** The extra fields of `GET /repos/{owner}/{repo}` (full-repository). */
-export function fullRepoObject(ctx: RepoContext, openIssues: number, pushedAt: string): Record<string, unknown> {
+export function fullRepoObject(
+  ctx: RepoContext,
+  openIssues: number,
+  pushedAt: string
+): Record<string, unknown> {
   return {
     ...repoObject(ctx, openIssues, pushedAt),
     permissions: { admin: false, maintain: false, push: true, triage: false, pull: true },
@@ -432,15 +436,28 @@ export function branchObject(ctx: RepoContext, branch: string, c: CommitInfo): R
         tree: { sha: c.tree, url: `${repoUrl}/git/trees/${c.tree}` },
         url: `${repoUrl}/git/commits/${c.sha}`,
         comment_count: 0,
-        verification: { verified: false, reason: 'unsigned', signature: null, payload: null, verified_at: null }
+        verification: {
+          verified: false,
+          reason: 'unsigned',
+          signature: null,
+          payload: null,
+          verified_at: null
+        }
       },
       author: null,
       committer: null,
-      parents: c.parents.map(p => ({ sha: p, url: `${repoUrl}/commits/${p}`, html_url: `${html}/commit/${p}` }))
+      parents: c.parents.map(p => ({
+        sha: p,
+        url: `${repoUrl}/commits/${p}`,
+        html_url: `${html}/commit/${p}`
+      }))
     },
     _links: { self: `${repoUrl}/branches/${branch}`, html: `${html}/tree/${branch}` },
     protected: false,
-    protection: { enabled: false, required_status_checks: { enforcement_level: 'off', contexts: [], checks: [] } },
+    protection: {
+      enabled: false,
+      required_status_checks: { enforcement_level: 'off', contexts: [], checks: [] }
+    },
     protection_url: `${repoUrl}/branches/${branch}/protection`
   }
 }

@@ -313,7 +313,12 @@ export async function startGitHubStandIn(opts: GitHubStandInOptions): Promise<Gi
   }
 
   async function commitInfo(sha: string): Promise<CommitInfo> {
-    const out = await git(repoDir, ['log', '-1', '--format=%H%x00%T%x00%P%x00%an%x00%ae%x00%aI%x00%cn%x00%ce%x00%cI%x00%B', sha])
+    const out = await git(repoDir, [
+      'log',
+      '-1',
+      '--format=%H%x00%T%x00%P%x00%an%x00%ae%x00%aI%x00%cn%x00%ce%x00%cI%x00%B',
+      sha
+    ])
     const [h, tree, parents, an, ae, ad, cn, ce, cd, message] = out.split('\0')
     const utc = (d: string): string => isoSeconds(new Date(d))
     return {
@@ -360,7 +365,11 @@ export async function startGitHubStandIn(opts: GitHubStandInOptions): Promise<Gi
       const pr = findIssue(m[1])
       if (method === 'GET') {
         const page = paginate(pr.comments, url)
-        return [200, page.items.map(c => commentObject(ctx, pr.number, c)), page.link ? { link: page.link } : {}]
+        return [
+          200,
+          page.items.map(c => commentObject(ctx, pr.number, c)),
+          page.link ? { link: page.link } : {}
+        ]
       }
       if (method === 'POST') return [201, addComment(pr, obj.body)]
     }
@@ -379,8 +388,9 @@ export async function startGitHubStandIn(opts: GitHubStandInOptions): Promise<Gi
       pr.updatedAt = now()
       return [200, pr.labels.map(l => labelObject(ctx, l, labelId(l)))]
     }
-    if ((m = /^\/git\/refs?\/heads\/(.+)$/.exec(rest))) {
-      const branch = decodeURIComponent(m[1])
+    // Octokit sends `heads/x` of a ref as `heads%2Fx`; GitHub accepts both.
+    if ((m = /^\/git\/refs?\/(.+)$/.exec(rest)) && decodeURIComponent(m[1]).startsWith('heads/')) {
+      const branch = decodeURIComponent(m[1]).slice('heads/'.length)
       const sha = await revParse(repoDir, `refs/heads/${branch}`)
       if (method === 'GET' && rest.startsWith('/git/ref/')) {
         if (!sha) throw notFound(`${DOCS}/git/refs#get-a-reference`)
@@ -429,7 +439,11 @@ export async function startGitHubStandIn(opts: GitHubStandInOptions): Promise<Gi
 
   function addLabels(pr: StoredPull, labels: unknown): void {
     const names = (Array.isArray(labels) ? labels : []).map(l =>
-      typeof l === 'string' ? l : typeof l === 'object' && l !== null ? (l as { name?: unknown }).name : undefined
+      typeof l === 'string'
+        ? l
+        : typeof l === 'object' && l !== null
+          ? (l as { name?: unknown }).name
+          : undefined
     )
     if (!names.length || names.some(n => typeof n !== 'string' || n === ''))
       throw validation(`${DOCS}/issues/labels#add-labels-to-an-issue`, [
@@ -477,7 +491,7 @@ export async function startGitHubStandIn(opts: GitHubStandInOptions): Promise<Gi
       if (raw.length) {
         const parsed: unknown = (() => {
           try {
-            return JSON.parse(raw.toString('utf8'))
+            return JSON.parse(raw.toString('utf8')) as unknown
           } catch {
             return undefined
           }
@@ -502,7 +516,9 @@ export async function startGitHubStandIn(opts: GitHubStandInOptions): Promise<Gi
   }
 
   async function handleGit(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> {
-    const m = /^\/([^/]+)\/([^/]+?)(?:\.git)?(\/(?:info\/refs|git-upload-pack|git-receive-pack))$/.exec(url.pathname)
+    const m = /^\/([^/]+)\/([^/]+?)(?:\.git)?(\/(?:info\/refs|git-upload-pack|git-receive-pack))$/.exec(
+      url.pathname
+    )
     const sameRepo =
       m && m[1].toLowerCase() === opts.owner.toLowerCase() && m[2].toLowerCase() === opts.repo.toLowerCase()
     if (!m || !sameRepo) {

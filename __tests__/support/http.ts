@@ -37,7 +37,8 @@ export class FaultList {
 
   take(method: string, path: string): Fault | undefined {
     const hit = this.faults.find(
-      f => f.left > 0 && (!f.fault.method || f.fault.method.toUpperCase() === method) && f.fault.path.test(path)
+      f =>
+        f.left > 0 && (!f.fault.method || f.fault.method.toUpperCase() === method) && f.fault.path.test(path)
     )
     if (hit) hit.left--
     return hit?.fault
@@ -68,7 +69,10 @@ export async function readBody(req: http.IncomingMessage, limit = 64 * 1024 * 10
 }
 
 /** Parses a JSON or form-encoded request body into a plain object (empty object when there is none). */
-export function parseRequestObject(req: http.IncomingMessage, body: Buffer): Record<string, unknown> | undefined {
+export function parseRequestObject(
+  req: http.IncomingMessage,
+  body: Buffer
+): Record<string, unknown> | undefined {
   if (body.length === 0) return {}
   const type = req.headers['content-type'] ?? ''
   if (type.startsWith('application/x-www-form-urlencoded')) {
@@ -121,7 +125,9 @@ export function handler(
   handle: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>
 ): http.RequestListener {
   return (req, res) => {
-    res.on('finish', () => log.push({ method: req.method ?? 'GET', path: req.url ?? '/', status: res.statusCode }))
+    res.on('finish', () =>
+      log.push({ method: req.method ?? 'GET', path: req.url ?? '/', status: res.statusCode })
+    )
     handle(req, res).catch((err: unknown) => {
       if (res.headersSent) {
         res.destroy()

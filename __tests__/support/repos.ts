@@ -70,30 +70,38 @@ export async function commitFiles(gitDir: string, opts: CommitOptions): Promise<
   try {
     parent = await gitIn(gitDir, ['rev-parse', '--verify', '--quiet', `refs/heads/${opts.branch}`])
   } catch {
-    parent = opts.parent ? await gitIn(gitDir, ['rev-parse', '--verify', `${opts.parent}^{commit}`]) : undefined
+    parent = opts.parent
+      ? await gitIn(gitDir, ['rev-parse', '--verify', `${opts.parent}^{commit}`])
+      : undefined
   }
   const index = `${gitDir.replace(/\/$/, '')}/ml2pr-test-index-${process.pid}-${Date.now()}`
   const env = { GIT_INDEX_FILE: index }
   try {
     if (parent) await gitIn(gitDir, ['read-tree', parent], env)
     else await gitIn(gitDir, ['read-tree', '--empty'], env)
+    // --index-info needs no worktree; mode 0 removes a path.
+    const lines: string[] = []
     for (const [file, content] of Object.entries(opts.files)) {
-      if (content === null) {
-        await gitIn(gitDir, ['update-index', '--force-remove', file], env)
-        continue
-      }
-      const blob = await hashBlob(gitDir, content)
-      await gitIn(gitDir, ['update-index', '--add', '--cacheinfo', `100644,${blob},${file}`], env)
+      lines.push(
+        content === null
+          ? `0 ${'0'.repeat(40)}\t${file}`
+          : `100644 ${await hashBlob(gitDir, content)}\t${file}`
+      )
     }
+    await withInput(gitDir, ['update-index', '--index-info'], `${lines.join('\n')}\n`, env)
     const tree = await gitIn(gitDir, ['write-tree'], env)
-    const commit = await gitIn(gitDir, ['commit-tree', tree, ...(parent ? ['-p', parent] : []), '-m', opts.message], {
-      GIT_AUTHOR_NAME: author.name,
-      GIT_AUTHOR_EMAIL: author.email,
-      GIT_AUTHOR_DATE: date,
-      GIT_COMMITTER_NAME: committer.name,
-      GIT_COMMITTER_EMAIL: committer.email,
-      GIT_COMMITTER_DATE: date
-    })
+    const commit = await gitIn(
+      gitDir,
+      ['commit-tree', tree, ...(parent ? ['-p', parent] : []), '-m', opts.message],
+      {
+        GIT_AUTHOR_NAME: author.name,
+        GIT_AUTHOR_EMAIL: author.email,
+        GIT_AUTHOR_DATE: date,
+        GIT_COMMITTER_NAME: committer.name,
+        GIT_COMMITTER_EMAIL: committer.email,
+        GIT_COMMITTER_DATE: date
+      }
+    )
     await gitIn(gitDir, ['update-ref', `refs/heads/${opts.branch}`, commit])
     return commit
   } finally {
@@ -101,33 +109,52 @@ export async function commitFiles(gitDir: string, opts: CommitOptions): Promise<
   }
 }
 
-async function hashBlob(gitDir: string, content: string | Buffer): Promise<string> {
+function withInput(
+  gitDir: string,
+  args: string[],
+  input: string | Buffer,
+  env: Record<string, string> = {}
+): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = execFile(
       'git',
-      ['--git-dir', gitDir, 'hash-object', '-w', '--stdin'],
-      { env: isolatedGitEnv() },
-      (err, stdout) => (err ? reject(err) : resolve(stdout.trim()))
+      ['--git-dir', gitDir, ...args],
+      { env: isolatedGitEnv(env) },
+      (err, stdout) => {
+        if (err) reject(err)
+        else resolve(stdout.trim())
+      }
     )
-    child.stdin?.end(content)
+    child.stdin?.end(input)
   })
+}
+
+function hashBlob(gitDir: string, content: string | Buffer): Promise<string> {
+  return withInput(gitDir, ['hash-object', '-w', '--stdin'], content)
 }
 
 /** The files of a small tree shaped like the kernel's (top-level files, a few subsystems, a workflow). */
 export function kernelLikeFiles(fillers = 20): Record<string, string> {
   const files: Record<string, string> = {
-    'MAINTAINERS': 'FILESYSTEMS (VFS and infrastructure)\nM:\tTest Maintainer <maintainer@example.org>\nL:\tlinux-fsdevel@vger.kernel.org\nS:\tMaintained\nF:\tfs/*\n',
-    'Makefile': '# SPDX-License-Identifier: GPL-2.0\nVERSION = 6\nPATCHLEVEL = 12\nSUBLEVEL = 0\nEXTRAVERSION =\nNAME = Baby Opossum Posse\n',
-    'README': 'Linux kernel\n============\n\nThis is a small tree for tests.\n',
-    'fs/namei.c': '// SPDX-License-Identifier: GPL-2.0\n#include <linux/fs.h>\n\nint lookup_one(const char *name)\n{\n\treturn 0;\n}\n',
-    'fs/open.c': '// SPDX-License-Identifier: GPL-2.0\n#include <linux/fs.h>\n\nint do_open(void)\n{\n\treturn 0;\n}\n',
-    'include/linux/fs.h': '/* SPDX-License-Identifier: GPL-2.0 */\n#ifndef _LINUX_FS_H\n#define _LINUX_FS_H\nint lookup_one(const char *name);\n#endif\n',
+    MAINTAINERS:
+      'FILESYSTEMS (VFS and infrastructure)\nM:\tTest Maintainer <maintainer@example.org>\nL:\tlinux-fsdevel@vger.kernel.org\nS:\tMaintained\nF:\tfs/*\n',
+    Makefile:
+      '# SPDX-License-Identifier: GPL-2.0\nVERSION = 6\nPATCHLEVEL = 12\nSUBLEVEL = 0\nEXTRAVERSION =\nNAME = Baby Opossum Posse\n',
+    README: 'Linux kernel\n============\n\nThis is a small tree for tests.\n',
+    'fs/namei.c':
+      '// SPDX-License-Identifier: GPL-2.0\n#include <linux/fs.h>\n\nint lookup_one(const char *name)\n{\n\treturn 0;\n}\n',
+    'fs/open.c':
+      '// SPDX-License-Identifier: GPL-2.0\n#include <linux/fs.h>\n\nint do_open(void)\n{\n\treturn 0;\n}\n',
+    'include/linux/fs.h':
+      '/* SPDX-License-Identifier: GPL-2.0 */\n#ifndef _LINUX_FS_H\n#define _LINUX_FS_H\nint lookup_one(const char *name);\n#endif\n',
     'kernel/sched/core.c': '// SPDX-License-Identifier: GPL-2.0\nvoid schedule(void)\n{\n}\n',
     'scripts/checkpatch.pl': '#!/usr/bin/env perl\nexit 0;\n',
-    '.github/workflows/build.yml': 'name: build\non: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - run: make\n'
+    '.github/workflows/build.yml':
+      'name: build\non: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - run: make\n'
   }
   for (let i = 0; i < fillers; i++) {
-    files[`drivers/misc/dev${i}.c`] = `// SPDX-License-Identifier: GPL-2.0\nint dev${i}_probe(void)\n{\n\treturn ${i};\n}\n`
+    files[`drivers/misc/dev${i}.c`] =
+      `// SPDX-License-Identifier: GPL-2.0\nint dev${i}_probe(void)\n{\n\treturn ${i};\n}\n`
   }
   return files
 }

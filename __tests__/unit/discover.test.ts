@@ -26,7 +26,9 @@ describe('planDiscovery', () => {
     )
     expect(plan.due.map(p => p.key)).toEqual(['7'])
     expect(plan.due[0].completedAt).toBe('2026-11-28T10:30:00')
-    expect(plan.waiting).toEqual([{ key: '9', completedAt: '2026-11-28T11:55:00', reason: 'grace period', attempts: 0 }])
+    expect(plan.waiting).toEqual([
+      { key: '9', completedAt: '2026-11-28T11:55:00', reason: 'grace period', attempts: 0 }
+    ])
     expect(plan.cursor).toBe('2026-11-28T11:55:00')
   })
 
@@ -92,11 +94,23 @@ describe('run state', () => {
 })
 
 describe('chooseBase', () => {
-  const settings = { baseBranch: 'vfs.base.ci', applyBranch: 'vfs.base', baseMap: [{ tag: 'bpf-next', branch: 'bpf-next_base' }] }
+  const settings = {
+    baseBranch: 'vfs.base.ci',
+    applyBranch: 'vfs.base',
+    baseMap: [{ tag: 'bpf-next', branch: 'bpf-next_base' }]
+  }
   it('uses a base-map rule for a matching subject tag and says why', () => {
-    expect(chooseBase(['BPF-Next'], settings)).toEqual({ base: 'bpf-next_base', applyOnto: 'bpf-next_base', reason: { kind: 'base-map', prefix: 'bpf-next', branch: 'bpf-next_base' } })
+    expect(chooseBase(['BPF-Next'], settings)).toEqual({
+      base: 'bpf-next_base',
+      applyOnto: 'bpf-next_base',
+      reason: { kind: 'base-map', prefix: 'bpf-next', branch: 'bpf-next_base' }
+    })
   })
   it('falls back to the configured base, applying onto apply-branch', () => {
-    expect(chooseBase(['net'], settings)).toEqual({ base: 'vfs.base.ci', applyOnto: 'vfs.base', reason: { kind: 'default' } })
+    expect(chooseBase(['net'], settings)).toEqual({
+      base: 'vfs.base.ci',
+      applyOnto: 'vfs.base',
+      reason: { kind: 'default' }
+    })
   })
 })

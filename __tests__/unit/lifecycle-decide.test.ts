@@ -14,17 +14,40 @@ describe('lifecycle decisions', () => {
     expect(normalizeSeriesName('Re: [v2,0/2] dax: prepare for famfs')).toBe('dax: prepare for famfs')
   })
 
-  const v1 = { key: '100', version: 1, messageId: 'v1-cover@x', submitterEmail: 'a@x.org', name: 'dax: prepare' }
+  const v1 = {
+    key: '100',
+    version: 1,
+    messageId: 'v1-cover@x',
+    submitterEmail: 'a@x.org',
+    name: 'dax: prepare'
+  }
   it('relates versions by submitter and name, by threading, and by change-id', () => {
     expect(supersedes({ ...v1, key: '200', version: 2, messageId: 'v2@x', repliesTo: [] }, v1)).toBe(true)
-    expect(supersedes({ key: '200', version: 2, messageId: 'v2@x', name: 'other', repliesTo: ['v1-cover@x'] }, v1)).toBe(true)
-    expect(supersedes({ key: '200', version: 2, messageId: 'v2@x', changeId: 'c1', repliesTo: [] }, { ...v1, changeId: 'c1' })).toBe(true)
+    expect(
+      supersedes({ key: '200', version: 2, messageId: 'v2@x', name: 'other', repliesTo: ['v1-cover@x'] }, v1)
+    ).toBe(true)
+    expect(
+      supersedes(
+        { key: '200', version: 2, messageId: 'v2@x', changeId: 'c1', repliesTo: [] },
+        { ...v1, changeId: 'c1' }
+      )
+    ).toBe(true)
   })
   it('does not relate a lower version, the same series, another author, or a different change-id', () => {
     expect(supersedes({ ...v1, key: '200', version: 1, messageId: 'b', repliesTo: [] }, v1)).toBe(false)
     expect(supersedes({ ...v1, version: 2, repliesTo: [] }, v1)).toBe(false)
-    expect(supersedes({ ...v1, key: '200', version: 2, submitterEmail: 'b@x.org', messageId: 'b', repliesTo: [] }, v1)).toBe(false)
-    expect(supersedes({ ...v1, key: '200', version: 2, messageId: 'b', changeId: 'c2', repliesTo: [] }, { ...v1, changeId: 'c1' })).toBe(false)
+    expect(
+      supersedes(
+        { ...v1, key: '200', version: 2, submitterEmail: 'b@x.org', messageId: 'b', repliesTo: [] },
+        v1
+      )
+    ).toBe(false)
+    expect(
+      supersedes(
+        { ...v1, key: '200', version: 2, messageId: 'b', changeId: 'c2', repliesTo: [] },
+        { ...v1, changeId: 'c1' }
+      )
+    ).toBe(false)
   })
 
   it('closes only when every patch is in a closing state', () => {

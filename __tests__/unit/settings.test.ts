@@ -1,9 +1,20 @@
 import { describe, expect, it } from '@jest/globals'
-import { envInputReader, parseBaseMap, readSettings, SettingsError } from '../../src/settings.js'
+import {
+  envInputReader,
+  parseBaseMap,
+  readSettings,
+  SettingsError,
+  type Settings
+} from '../../src/settings.js'
 
-const baseEnv = { GITHUB_REPOSITORY: 'acme/linux', GITHUB_SERVER_URL: 'https://ghe.example.com', GITHUB_API_URL: 'https://ghe.example.com/api/v3', RUNNER_TEMP: '/runner/tmp' }
+const baseEnv = {
+  GITHUB_REPOSITORY: 'acme/linux',
+  GITHUB_SERVER_URL: 'https://ghe.example.com',
+  GITHUB_API_URL: 'https://ghe.example.com/api/v3',
+  RUNNER_TEMP: '/runner/tmp'
+}
 
-function settings(inputs: Record<string, string>, env: Record<string, string> = baseEnv) {
+function settings(inputs: Record<string, string>, env: Record<string, string> = baseEnv): Readonly<Settings> {
   const all: Record<string, string> = { ...env }
   for (const [k, v] of Object.entries(inputs)) all[`INPUT_${k.toUpperCase()}`] = v
   return readSettings(envInputReader(all), all)
@@ -11,7 +22,11 @@ function settings(inputs: Record<string, string>, env: Record<string, string> = 
 
 describe('readSettings', () => {
   it('applies the documented defaults when inputs are absent (node dist/index.js without the runner)', () => {
-    const s = settings({ 'github-token': 't', 'patchwork-project': 'linux-fsdevel', 'base-branch': 'vfs.base.ci' })
+    const s = settings({
+      'github-token': 't',
+      'patchwork-project': 'linux-fsdevel',
+      'base-branch': 'vfs.base.ci'
+    })
     expect(s).toMatchObject({
       owner: 'acme',
       repo: 'linux',
@@ -37,16 +52,30 @@ describe('readSettings', () => {
   })
 
   it('treats empty inputs (the runner passing defaults of "") like absent ones', () => {
-    const s = settings({ 'github-token': 't', 'patchwork-project': 'p', 'base-branch': 'main', 'apply-branch': '', 'dry-run': '', 'max-series': '' })
+    const s = settings({
+      'github-token': 't',
+      'patchwork-project': 'p',
+      'base-branch': 'main',
+      'apply-branch': '',
+      'dry-run': '',
+      'max-series': ''
+    })
     expect(s.applyBranch).toBe('main')
     expect(s.dryRun).toBe(false)
     expect(s.maxSeries).toBe(20)
   })
 
   it('selects lore-only mode only when patchwork-url is explicitly empty', () => {
-    const s = settings({ 'github-token': 't', 'patchwork-url': '', 'lore-list': 'linux-fsdevel', 'base-branch': 'main' })
+    const s = settings({
+      'github-token': 't',
+      'patchwork-url': '',
+      'lore-list': 'linux-fsdevel',
+      'base-branch': 'main'
+    })
     expect(s.patchworkUrl).toBe('')
-    expect(() => settings({ 'github-token': 't', 'patchwork-url': '', 'base-branch': 'main' })).toThrow('lore-only mode')
+    expect(() => settings({ 'github-token': 't', 'patchwork-url': '', 'base-branch': 'main' })).toThrow(
+      'lore-only mode'
+    )
   })
 
   it.each([
@@ -66,7 +95,9 @@ describe('readSettings', () => {
   })
 
   it('requires a repository, a token and a base branch', () => {
-    expect(() => settings({ 'github-token': 't', 'patchwork-project': 'p', 'base-branch': 'm' }, {})).toThrow('Invalid repository')
+    expect(() => settings({ 'github-token': 't', 'patchwork-project': 'p', 'base-branch': 'm' }, {})).toThrow(
+      'Invalid repository'
+    )
     expect(() => settings({ 'patchwork-project': 'p', 'base-branch': 'm' })).toThrow('github-token')
     expect(() => settings({ 'github-token': 't', 'patchwork-project': 'p' })).toThrow('base-branch')
   })

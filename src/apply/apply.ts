@@ -1,8 +1,8 @@
-import { readFile } from 'node:fs/promises'
+import { readdir, readFile, rm } from 'node:fs/promises'
 import path from 'node:path'
 import { appendTrailers } from '../assemble/trailers.js'
 import type { AppliedPatch, ApplyFailure, ApplyResult, Person, Trailer } from '../model.js'
-import type { Git } from './git.js'
+import type { ExecOptions, Git } from './git.js'
 import { commitMessage, normaliseLineEndings, parseMailInfo, type MailInfo } from './mailinfo.js'
 import { patchFiles } from './patch-files.js'
 import {
@@ -15,6 +15,7 @@ import {
   type TreeChange
 } from './policy.js'
 import { assertObjectId, isObjectId } from './refs.js'
+import { findBlobs } from './tree.js'
 import type { Repo } from './repo.js'
 
 /**
@@ -93,13 +94,18 @@ export async function applySeries(
   }
 
   const git = repo.git
+  const sharedBefore = await sharedIndexes(repo.gitDir)
   const tmp = await repo.makeTempDir()
   try {
-    const env = { GIT_INDEX_FILE: path.join(tmp.dir, 'index') }
+    // A split index: each patch rewrites a small file instead of all ~90,000 entries of a kernel tree.
+    const index: ExecOptions = {
+      env: { GIT_INDEX_FILE: path.join(tmp.dir, 'index') },
+      config: ['core.splitIndex=true']
+    }
     const prepared: PreparedPatch[] = []
     for (const p of patches) prepared.push(await preparePatch(git, tmp.dir, p))
 
-    await git.exec(['read-tree', baseSha], { env })
+    await git.exec(['read-tree', baseSha], index)
     await prefetchPreimages(repo, baseSha, prepared, options.preimageCommit, log)
 
     let parent = baseSha
@@ -109,11 +115,11 @@ export async function applySeries(
     for (const p of prepared) {
       if (p.error || !p.info || !p.message)
         return fail(p, p.error ?? malformed('The mail could not be read.'))
-      const applied = await applyToIndex(git, p.patchFile, env, options.threeWay ?? true)
+      const applied = await applyToIndex(git, p.patchFile, index, options.threeWay ?? true)
       if (!applied.ok) return fail(p, applied.failure)
       if (applied.threeWay) log(`patch ${p.counter}/${p.total} needed a 3-way merge`)
 
-      const tree = await git.text(['write-tree', '--missing-ok'], { env })
+      const tree = await git.text(['write-tree', '--missing-ok'], index)
       if (tree === parentTree) {
         return fail(p, { kind: 'empty', message: 'The patch changes nothing (already applied?).', files: [] })
       }
@@ -132,7 +138,18 @@ export async function applySeries(
     return { ok: true, baseSha, head: parent, commits }
   } finally {
     await tmp.remove()
+    await removeSharedIndexes(repo.gitDir, sharedBefore)
   }
+}
+
+/** Split indexes keep their large shared part in the git dir; those of a finished series are removed. */
+async function sharedIndexes(gitDir: string): Promise<Set<string>> {
+  return new Set((await readdir(gitDir)).filter(f => f.startsWith('sharedindex.')))
+}
+
+async function removeSharedIndexes(gitDir: string, keep: Set<string>): Promise<void> {
+  for (const f of await sharedIndexes(gitDir))
+    if (!keep.has(f)) await rm(path.join(gitDir, f), { force: true })
 }
 
 function malformed(message: string): FailureDetail {
@@ -185,7 +202,7 @@ async function prefetchPreimages(
   const files = new Set(patches.flatMap(p => [...p.files]))
   if (files.size === 0) return
   const oids = new Set<string>()
-  for (const [file, oid] of await treeBlobs(repo.git, baseSha, files)) {
+  for (const [file, oid] of await findBlobs(repo.git, baseSha, files)) {
     if (files.has(file)) oids.add(oid)
   }
   if (
@@ -194,26 +211,12 @@ async function prefetchPreimages(
     (await repo.presentCommits([preimageCommit])).has(preimageCommit)
   ) {
     const abbrevs = [...new Set(patches.flatMap(p => [...p.preimageIds]))]
-    for (const [, oid] of await treeBlobs(repo.git, preimageCommit, files)) {
+    for (const [, oid] of await findBlobs(repo.git, preimageCommit, files)) {
       if (abbrevs.some(a => oid.startsWith(a))) oids.add(oid)
     }
   }
   const fetched = await repo.prefetchBlobs(oids)
   log(`prefetched ${fetched} of ${oids.size} preimage blobs for ${files.size} files`)
-}
-
-/** Blob ids of `files` in a commit's tree. Lists the whole tree: paths from mail never go on the command line. */
-async function treeBlobs(git: Git, commit: string, files: Set<string>): Promise<Map<string, string>> {
-  const out = await git.exec(['ls-tree', '-r', '-z', '--full-tree', commit])
-  const blobs = new Map<string, string>()
-  for (const entry of out.stdout.toString('utf8').split('\0')) {
-    const tab = entry.indexOf('\t')
-    const file = entry.slice(tab + 1)
-    if (tab === -1 || !files.has(file)) continue
-    const [, type, oid] = entry.slice(0, tab).split(' ')
-    if (type === 'blob' && oid) blobs.set(file, oid)
-  }
-  return blobs
 }
 
 type Step = { ok: true; threeWay?: boolean } | { ok: false; failure: FailureDetail }
@@ -222,22 +225,26 @@ type Step = { ok: true; threeWay?: boolean } | { ok: false; failure: FailureDeta
 async function applyToIndex(
   git: Git,
   patchFile: string,
-  env: Record<string, string>,
+  index: ExecOptions,
   threeWay: boolean
 ): Promise<Step> {
   // Network stays allowed here only as a safety net: a blob the prefetch missed is fetched lazily by id.
-  const plain = await git.exec(['apply', '--cached', patchFile], { env, network: true, allowFailure: true })
+  const plain = await git.exec(['apply', '--cached', patchFile], {
+    ...index,
+    network: true,
+    allowFailure: true
+  })
   if (plain.exitCode === 0) return { ok: true }
   const files = new Set(filesFromApplyErrors(plain.stderr))
   let message = plain.stderr
   if (threeWay) {
     const merged = await git.exec(['apply', '--cached', '--3way', patchFile], {
-      env,
+      ...index,
       network: true,
       allowFailure: true
     })
     if (merged.exitCode === 0) return { ok: true, threeWay: true }
-    const unmerged = await git.exec(['ls-files', '-u', '-z'], { env })
+    const unmerged = await git.exec(['ls-files', '-u', '-z'], index)
     for (const entry of unmerged.stdout.toString('utf8').split('\0')) {
       const tab = entry.indexOf('\t')
       if (tab !== -1) files.add(entry.slice(tab + 1))

@@ -21,7 +21,11 @@ export function chooseBase(
   const tags = new Set(subjectTags.map(t => t.toLowerCase()))
   for (const rule of settings.baseMap) {
     if (tags.has(rule.tag)) {
-      return { base: rule.branch, applyOnto: rule.branch, reason: { kind: 'base-map', prefix: rule.tag, branch: rule.branch } }
+      return {
+        base: rule.branch,
+        applyOnto: rule.branch,
+        reason: { kind: 'base-map', prefix: rule.tag, branch: rule.branch }
+      }
     }
   }
   return { base: settings.baseBranch, applyOnto: settings.applyBranch, reason: { kind: 'default' } }

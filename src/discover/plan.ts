@@ -29,7 +29,12 @@ export function toServerDate(ms: number): string {
   return new Date(ms).toISOString().replace(/Z$/, '')
 }
 
-export function planDiscovery(state: RunState, completed: CompletedSeries[], now: Date, graceMinutes: number): DiscoveryPlan {
+export function planDiscovery(
+  state: RunState,
+  completed: CompletedSeries[],
+  now: Date,
+  graceMinutes: number
+): DiscoveryPlan {
   const pending = new Map<string, PendingSeries>()
   for (const p of state.pending) pending.set(p.key, { ...p })
   let cursor = state.patchworkCursor
@@ -37,7 +42,12 @@ export function planDiscovery(state: RunState, completed: CompletedSeries[], now
     const known = pending.get(event.key)
     // The event can fire more than once (an extra patch arrived): the latest completion restarts the grace.
     if (!known || parseServerDate(event.completedAt) > parseServerDate(known.completedAt)) {
-      pending.set(event.key, { key: event.key, completedAt: event.completedAt, reason: 'new', attempts: known?.attempts ?? 0 })
+      pending.set(event.key, {
+        key: event.key,
+        completedAt: event.completedAt,
+        reason: 'new',
+        attempts: known?.attempts ?? 0
+      })
     }
     if (!cursor || parseServerDate(event.completedAt) > parseServerDate(cursor)) cursor = event.completedAt
   }

@@ -21,7 +21,15 @@ export class GitStateStore implements StateStore {
     const sha = listed.split('\t')[0]?.trim()
     if (!sha) return { state: parseState(undefined), version: null }
     await git.exec(
-      ['fetch', '--no-tags', '--no-write-fetch-head', '--depth=1', '--end-of-options', 'origin', `+${STATE_REF}:${LOCAL_REF}`],
+      [
+        'fetch',
+        '--no-tags',
+        '--no-write-fetch-head',
+        '--depth=1',
+        '--end-of-options',
+        'origin',
+        `+${STATE_REF}:${LOCAL_REF}`
+      ],
       { network: true }
     )
     const entry = await git.text(['ls-tree', '--end-of-options', `${sha}^{tree}`, 'state.json'])
@@ -34,7 +42,9 @@ export class GitStateStore implements StateStore {
 
   async save(state: RunState, version: string | null): Promise<boolean> {
     const git = this.repo.git
-    const blob = await git.text(['hash-object', '-w', '--stdin'], { input: serializeState(state, this.now()) })
+    const blob = await git.text(['hash-object', '-w', '--stdin'], {
+      input: serializeState(state, this.now())
+    })
     const tree = await git.text(['mktree'], { input: `100644 blob ${blob}\tstate.json\n` })
     const date = `${Math.floor(this.now().getTime() / 1000)} +0000`
     const commit = await git.text(['commit-tree', tree, '-m', 'ml2pr run state'], {
@@ -48,7 +58,14 @@ export class GitStateStore implements StateStore {
       }
     })
     const out = await git.exec(
-      ['push', '--porcelain', `--force-with-lease=${STATE_REF}:${version ?? ''}`, '--end-of-options', 'origin', `${commit}:${STATE_REF}`],
+      [
+        'push',
+        '--porcelain',
+        `--force-with-lease=${STATE_REF}:${version ?? ''}`,
+        '--end-of-options',
+        'origin',
+        `${commit}:${STATE_REF}`
+      ],
       { network: true, allowFailure: true }
     )
     const result = parsePushOutput(out.stdout.toString('utf8'), out.stderr, STATE_REF, out.exitCode)

@@ -39,7 +39,7 @@ export interface RunState {
   failed: FailedSeries[]
 }
 
-export const EMPTY_STATE: RunState = Object.freeze({ version: 1, pending: [], failed: [] }) as RunState
+export const EMPTY_STATE: RunState = Object.freeze({ version: 1, pending: [], failed: [] })
 
 export const STATE_REF = 'refs/ml2pr/state'
 
@@ -69,7 +69,9 @@ export function serializeState(state: RunState, now: Date): string {
     version: 1,
     patchworkCursor: state.patchworkCursor,
     loreCursor: state.loreCursor,
-    pending: [...state.pending].sort((a, b) => a.completedAt.localeCompare(b.completedAt) || a.key.localeCompare(b.key)),
+    pending: [...state.pending].sort(
+      (a, b) => a.completedAt.localeCompare(b.completedAt) || a.key.localeCompare(b.key)
+    ),
     failed: state.failed.filter(f => Date.parse(f.at) >= cutoff).sort((a, b) => a.key.localeCompare(b.key))
   }
   return `${JSON.stringify(tidy, null, 2)}\n`
@@ -81,7 +83,8 @@ export function serializeState(state: RunState, now: Date): string {
  */
 export function mergeStates(theirs: RunState, ours: RunState, handledKeys: Set<string>): RunState {
   const maxStr = (a?: string, b?: string): string | undefined => (!a ? b : !b ? a : a > b ? a : b)
-  const maxNum = (a?: number, b?: number): number | undefined => (a === undefined ? b : b === undefined ? a : Math.max(a, b))
+  const maxNum = (a?: number, b?: number): number | undefined =>
+    a === undefined ? b : b === undefined ? a : Math.max(a, b)
   const byKey = <T extends { key: string }>(a: T[], b: T[]): T[] => {
     const map = new Map<string, T>()
     for (const item of a) if (!handledKeys.has(item.key)) map.set(item.key, item)
@@ -92,7 +95,9 @@ export function mergeStates(theirs: RunState, ours: RunState, handledKeys: Set<s
     version: 1,
     patchworkCursor: maxStr(theirs.patchworkCursor, ours.patchworkCursor),
     loreCursor: maxNum(theirs.loreCursor, ours.loreCursor),
-    pending: byKey(theirs.pending, ours.pending).filter(p => !handledKeys.has(p.key) || ours.pending.some(o => o.key === p.key)),
+    pending: byKey(theirs.pending, ours.pending).filter(
+      p => !handledKeys.has(p.key) || ours.pending.some(o => o.key === p.key)
+    ),
     failed: byKey(theirs.failed, ours.failed)
   }
 }

@@ -26,7 +26,10 @@ export class FetchError extends Error {
   }
 }
 
-export async function parseMbox(data: Buffer, format: 'mboxrd' | 'mbox'): Promise<{ mails: Mail[]; warnings: string[] }> {
+export async function parseMbox(
+  data: Buffer,
+  format: 'mboxrd' | 'mbox'
+): Promise<{ mails: Mail[]; warnings: string[] }> {
   const mails: Mail[] = []
   const warnings: string[] = []
   for (const raw of splitMbox(data, format)) {
@@ -52,10 +55,15 @@ export async function fetchSeriesMails(
         const parsed = await parseMbox(thread, 'mboxrd')
         const have = new Set(parsed.mails.map(m => m.messageId))
         const missing = ref.patchMsgids.filter(id => !have.has(id))
-        if (missing.length === 0) return { mails: parsed.mails, source: 'lore', warnings: [...warnings, ...parsed.warnings] }
-        warnings.push(`lore thread lacks ${missing.length} of the series' patches; using Patchwork's series mbox`)
+        if (missing.length === 0)
+          return { mails: parsed.mails, source: 'lore', warnings: [...warnings, ...parsed.warnings] }
+        warnings.push(
+          `lore thread lacks ${missing.length} of the series' patches; using Patchwork's series mbox`
+        )
       } else {
-        warnings.push(`lore has no thread for <${anchor}> in ${sources.loreList}; using Patchwork's series mbox`)
+        warnings.push(
+          `lore has no thread for <${anchor}> in ${sources.loreList}; using Patchwork's series mbox`
+        )
       }
     } catch (error) {
       if (!(error instanceof LoreError)) throw error
@@ -63,7 +71,8 @@ export async function fetchSeriesMails(
       if (!sources.patchwork) throw new FetchError(error.message, error.transient)
     }
   }
-  if (!sources.patchwork || !ref.mboxUrl) throw new FetchError(`No source has the mails of series ${ref.key}`, true)
+  if (!sources.patchwork || !ref.mboxUrl)
+    throw new FetchError(`No source has the mails of series ${ref.key}`, true)
   let data: Buffer
   try {
     data = await sources.patchwork.seriesMbox(ref)

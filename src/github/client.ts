@@ -28,12 +28,26 @@ export function createOctokit(
       baseUrl: apiUrl,
       retry: { doNotRetry: [400, 401, 403, 404, 410, 422, 429, 451] },
       throttle: {
-        onRateLimit: (retryAfter: number, request: { method: string; url: string }, _octokit: unknown, retryCount: number) => {
-          log.warning(`GitHub rate limit reached for ${request.method} ${request.url}; retry after ${retryAfter}s`)
+        onRateLimit: (
+          retryAfter: number,
+          request: { method: string; url: string },
+          _octokit: unknown,
+          retryCount: number
+        ) => {
+          log.warning(
+            `GitHub rate limit reached for ${request.method} ${request.url}; retry after ${retryAfter}s`
+          )
           return retryCount < 2 && retryAfter <= maxWait
         },
-        onSecondaryRateLimit: (retryAfter: number, request: { method: string; url: string }, _octokit: unknown, retryCount: number) => {
-          log.warning(`GitHub secondary rate limit for ${request.method} ${request.url}; retry after ${retryAfter}s`)
+        onSecondaryRateLimit: (
+          retryAfter: number,
+          request: { method: string; url: string },
+          _octokit: unknown,
+          retryCount: number
+        ) => {
+          log.warning(
+            `GitHub secondary rate limit for ${request.method} ${request.url}; retry after ${retryAfter}s`
+          )
           return retryCount < 2 && retryAfter <= maxWait
         }
       }

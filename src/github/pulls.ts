@@ -87,19 +87,30 @@ export class GitHubPulls {
       state: 'open',
       per_page: 100
     })
-    return (pulls as RawPull[]).map(p => this.toSummary(p)).filter(p => p.sameRepo && p.headRef.startsWith(prefix))
+    return (pulls as RawPull[])
+      .map(p => this.toSummary(p))
+      .filter(p => p.sameRepo && p.headRef.startsWith(prefix))
   }
 
   async get(number: number): Promise<PullSummary> {
-    const { data } = await this.octokit.rest.pulls.get({ owner: this.owner, repo: this.repo, pull_number: number })
-    return this.toSummary(data as RawPull)
+    const { data } = await this.octokit.rest.pulls.get({
+      owner: this.owner,
+      repo: this.repo,
+      pull_number: number
+    })
+    return this.toSummary(data)
   }
 
   /**
    * Opens a PR, or adopts the one that already exists for `head` (a retried or racing run created it).
    * Returns undefined in dry-run mode.
    */
-  async create(pr: { head: string; base: string; title: string; body: string }): Promise<{ pull: PullSummary; created: boolean } | undefined> {
+  async create(pr: {
+    head: string
+    base: string
+    title: string
+    body: string
+  }): Promise<{ pull: PullSummary; created: boolean } | undefined> {
     return this.writes.perform(`open PR ${pr.head} → ${pr.base}: ${pr.title}`, async () => {
       for (let attempt = 0; ; attempt++) {
         try {
@@ -110,7 +121,7 @@ export class GitHubPulls {
             maintainer_can_modify: false,
             request: { retries: 0 }
           })
-          return { pull: this.toSummary(data as RawPull), created: true }
+          return { pull: this.toSummary(data), created: true }
         } catch (error) {
           const status = (error as { status?: number }).status ?? 0
           const already = status === 422 && /A pull request already exists/i.test(errorText(error))
@@ -123,15 +134,23 @@ export class GitHubPulls {
               continue
             }
           }
-          throw new Error(`Creating the PR for ${pr.head} failed: ${errorText(error)}`)
+          throw new Error(`Creating the PR for ${pr.head} failed: ${errorText(error)}`, { cause: error })
         }
       }
     })
   }
 
-  async update(number: number, fields: { title?: string; body?: string; state?: 'open' | 'closed' }): Promise<void> {
+  async update(
+    number: number,
+    fields: { title?: string; body?: string; state?: 'open' | 'closed' }
+  ): Promise<void> {
     await this.writes.perform(`update PR #${number} (${Object.keys(fields).join(', ')})`, async () => {
-      await this.octokit.rest.pulls.update({ owner: this.owner, repo: this.repo, pull_number: number, ...fields })
+      await this.octokit.rest.pulls.update({
+        owner: this.owner,
+        repo: this.repo,
+        pull_number: number,
+        ...fields
+      })
     })
   }
 
@@ -166,14 +185,24 @@ export class GitHubPulls {
 
   async addLabel(number: number, label: string): Promise<void> {
     await this.writes.perform(`label PR #${number} ${label}`, async () => {
-      await this.octokit.rest.issues.addLabels({ owner: this.owner, repo: this.repo, issue_number: number, labels: [label] })
+      await this.octokit.rest.issues.addLabels({
+        owner: this.owner,
+        repo: this.repo,
+        issue_number: number,
+        labels: [label]
+      })
     })
   }
 
   async removeLabel(number: number, label: string): Promise<void> {
     await this.writes.perform(`unlabel PR #${number} ${label}`, async () => {
       try {
-        await this.octokit.rest.issues.removeLabel({ owner: this.owner, repo: this.repo, issue_number: number, name: label })
+        await this.octokit.rest.issues.removeLabel({
+          owner: this.owner,
+          repo: this.repo,
+          issue_number: number,
+          name: label
+        })
       } catch (error) {
         if ((error as { status?: number }).status !== 404) throw error
       }
@@ -202,7 +231,10 @@ export class GitHubPulls {
 }
 
 export function errorText(error: unknown): string {
-  const e = error as { message?: string; response?: { data?: { message?: string; errors?: { message?: string }[] } } }
+  const e = error as {
+    message?: string
+    response?: { data?: { message?: string; errors?: { message?: string }[] } }
+  }
   const data = e.response?.data
   const details = (data?.errors ?? []).map(x => x.message).filter(Boolean)
   return [data?.message ?? e.message ?? String(error), ...details].join(': ')

@@ -45,13 +45,16 @@ export class Lore {
    * (a body starting `x=` would expand every hit to its whole thread).
    */
   async search(list: string, query: string): Promise<Buffer> {
-    const url = `${this.baseUrl}/${list}/?${new URLSearchParams({ q: query, x: 'm' })}`
+    const url = `${this.baseUrl}/${list}/?${new URLSearchParams({ q: query, x: 'm' }).toString()}`
     const res = await this.get(url, { method: 'POST', body: '' })
     if (res.status === 404) return Buffer.alloc(0) // "No results found"
     return this.unpack(url, res.status, res.body)
   }
 
-  private async get(url: string, options: { method: 'GET' | 'POST'; body?: string }): ReturnType<HttpClient['fetch']> {
+  private async get(
+    url: string,
+    options: { method: 'GET' | 'POST'; body?: string }
+  ): ReturnType<HttpClient['fetch']> {
     try {
       return await this.http.fetch(url, { ...options, maxBytes: MAX_MBOX_BYTES, retries: 2 })
     } catch (error) {
@@ -63,7 +66,10 @@ export class Lore {
   private async unpack(url: string, status: number, body: Buffer): Promise<Buffer> {
     if (status !== 200) throw new LoreError(`${url} answered ${status}`, status >= 500 || status === 429)
     if (!isGzip(body)) {
-      throw new LoreError(`${url} did not return gzip data (a bot challenge page?); will try again next run`, true)
+      throw new LoreError(
+        `${url} did not return gzip data (a bot challenge page?); will try again next run`,
+        true
+      )
     }
     try {
       return await gunzipCapped(body, MAX_MBOX_BYTES)

@@ -86,9 +86,12 @@ export class Patchwork {
     for (const candidate of API_VERSIONS) {
       const res = await this.http.fetch(`${this.baseUrl}/api/${candidate}/`, { headers: jsonHeaders() })
       if (res.status === 200) return (this.version = candidate)
-      if (res.status !== 404) throw new PatchworkError(`Patchwork ${this.baseUrl} answered ${res.status} for /api/${candidate}/`)
+      if (res.status !== 404)
+        throw new PatchworkError(`Patchwork ${this.baseUrl} answered ${res.status} for /api/${candidate}/`)
     }
-    throw new PatchworkError(`${this.baseUrl} offers none of the Patchwork API versions ${API_VERSIONS.join(', ')}`)
+    throw new PatchworkError(
+      `${this.baseUrl} offers none of the Patchwork API versions ${API_VERSIONS.join(', ')}`
+    )
   }
 
   private async api(path: string): Promise<string> {
@@ -98,7 +101,8 @@ export class Patchwork {
   private async getJson<T>(url: string): Promise<{ data: T; links: Record<string, string> } | undefined> {
     const res = await this.http.fetch(url, { headers: jsonHeaders(), maxBytes: 32 << 20 })
     if (res.status === 404) return undefined
-    if (res.status !== 200) throw new PatchworkError(`GET ${url} answered ${res.status}: ${res.body.toString('utf8', 0, 300)}`)
+    if (res.status !== 200)
+      throw new PatchworkError(`GET ${url} answered ${res.status}: ${res.body.toString('utf8', 0, 300)}`)
     try {
       return { data: JSON.parse(res.body.toString('utf8')) as T, links: parseLinkHeader(res.headers.link) }
     } catch {
@@ -146,21 +150,30 @@ export class Patchwork {
 
   /** series-completed events since a server-time cursor, oldest first, de-duplicated by series id. */
   async completedSeriesEvents(project: string, since: string): Promise<PatchworkEvent[]> {
-    const query = new URLSearchParams({ project, category: 'series-completed', since, order: 'date', per_page: '100' })
+    const query = new URLSearchParams({
+      project,
+      category: 'series-completed',
+      since,
+      order: 'date',
+      per_page: '100'
+    })
     const events: PatchworkEvent[] = []
-    for await (const raw of this.list<RawEvent>(`${await this.api('events/')}?${query}`)) events.push(toEvent(raw))
+    for await (const raw of this.list<RawEvent>(`${await this.api('events/')}?${query.toString()}`))
+      events.push(toEvent(raw))
     return events
   }
 
   async patchStates(seriesId: number): Promise<PatchState[]> {
     const query = new URLSearchParams({ series: String(seriesId), per_page: '250' })
     const states: PatchState[] = []
-    for await (const p of this.list<RawPatch>(`${await this.api('patches/')}?${query}`)) {
+    for await (const p of this.list<RawPatch>(`${await this.api('patches/')}?${query.toString()}`)) {
       states.push({
         id: p.id,
         msgid: stripBrackets(p.msgid),
         state: p.state,
-        delegate: p.delegate ? { id: p.delegate.id, username: p.delegate.username, email: p.delegate.email } : undefined
+        delegate: p.delegate
+          ? { id: p.delegate.id, username: p.delegate.username, email: p.delegate.email }
+          : undefined
       })
     }
     return states
@@ -174,10 +187,13 @@ export class Patchwork {
   }
 
   /** The newest check of this context on a patch, to post only on a state change. */
-  async latestCheck(patchId: number, context: string): Promise<{ state: string; targetUrl: string | null } | undefined> {
+  async latestCheck(
+    patchId: number,
+    context: string
+  ): Promise<{ state: string; targetUrl: string | null } | undefined> {
     const query = new URLSearchParams({ context, order: '-date', per_page: '1' })
     const res = await this.getJson<{ state: string; target_url: string | null }[]>(
-      `${await this.api(`patches/${patchId}/checks/`)}?${query}`
+      `${await this.api(`patches/${patchId}/checks/`)}?${query.toString()}`
     )
     const check = res?.data[0]
     return check && { state: check.state, targetUrl: check.target_url }
@@ -197,7 +213,9 @@ export class Patchwork {
       })
     })
     if (res.status !== 201) {
-      throw new PatchworkError(`POST check on patch ${patchId} answered ${res.status}: ${res.body.toString('utf8', 0, 300)}`)
+      throw new PatchworkError(
+        `POST check on patch ${patchId} answered ${res.status}: ${res.body.toString('utf8', 0, 300)}`
+      )
     }
   }
 }

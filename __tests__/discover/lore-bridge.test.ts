@@ -1,0 +1,149 @@
+/**
+ * Whole runs in lore-only mode (no Patchwork): a real public-inbox, the GitHub stand-in, real git. Cron
+ * runs overlap and state gets lost; the series still becomes exactly one PR.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { mkdtempSync, rmSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { applySeries } from '../../src/apply/apply.js'
+import { Repo } from '../../src/apply/repo.js'
+import { runBridge, type BridgeReport } from '../../src/bridge.js'
+import { loreSeriesKey } from '../../src/discover/lore.js'
+import { EMPTY_STATE, type RunState, type StateStore } from '../../src/discover/state.js'
+import { createOctokit } from '../../src/github/client.js'
+import { GitHubPulls } from '../../src/github/pulls.js'
+import { HttpClient } from '../../src/http.js'
+import type { RemoteRepo } from '../../src/process.js'
+import { Lore } from '../../src/services/lore.js'
+import { readSettings } from '../../src/settings.js'
+import { Writes } from '../../src/writes.js'
+import { startGitHubStandIn, type GitHubStandIn } from '../support/github-standin.js'
+import { seedFromBundle } from '../support/repos.js'
+import { fixtureMails, openInbox, type TestInbox } from './inbox.js'
+
+const OWNER = 'acme'
+const REPO = 'linux'
+const TOKEN = 'gh-token-for-tests'
+const LIST = 'linux-fsdevel'
+const COVER = '20221025-test1-v1-0-e4f28f57990c@linuxfoundation.org'
+const T0 = Date.parse('2026-11-20T10:00:00Z')
+
+class MemoryState implements StateStore {
+  state: RunState = { ...EMPTY_STATE, pending: [], failed: [] }
+  private version = 0
+  load(): Promise<{ state: RunState; version: string | null }> {
+    return Promise.resolve({ state: structuredClone(this.state), version: String(this.version) })
+  }
+  save(state: RunState, version: string | null): Promise<boolean> {
+    if (version !== String(this.version)) return Promise.resolve(false)
+    this.state = structuredClone(state)
+    this.version++
+    return Promise.resolve(true)
+  }
+}
+
+let gh: GitHubStandIn
+let inbox: TestInbox
+let root: string
+let runs = 0
+
+beforeAll(async () => {
+  root = mkdtempSync(path.join(os.tmpdir(), 'ml2pr-lore-bridge-'))
+  gh = await startGitHubStandIn({ owner: OWNER, repo: REPO, token: TOKEN })
+  await seedFromBundle(gh.repoDir, ['main'])
+  inbox = await openInbox([LIST])
+  await inbox.deliver(LIST, await fixtureMails('b4/shazam-git1-just-series.mbox'), new Date(T0))
+}, 120_000)
+
+afterAll(async () => {
+  await Promise.allSettled([gh?.close(), inbox?.close()])
+  if (root) rmSync(root, { recursive: true, force: true })
+})
+
+async function run(state: StateStore, now: Date): Promise<BridgeReport> {
+  const inputs: Record<string, string> = {
+    repository: `${OWNER}/${REPO}`,
+    'github-token': TOKEN,
+    'patchwork-url': '',
+    'lore-url': inbox.url,
+    'lore-list': LIST,
+    'base-branch': 'main',
+    'grace-minutes': '10'
+  }
+  const settings = readSettings(name => inputs[name] ?? '', {
+    GITHUB_SERVER_URL: gh.serverUrl,
+    GITHUB_API_URL: gh.apiUrl,
+    RUNNER_TEMP: root,
+    // Set but empty, as the runner passes it: lore-only mode.
+    'INPUT_PATCHWORK-URL': ''
+  })
+  const lines: string[] = []
+  const log = {
+    info: (m: string) => void lines.push(m),
+    warning: (m: string) => void lines.push(`warning: ${m}`),
+    group: <T>(_name: string, fn: () => Promise<T>) => fn()
+  }
+  const writes = new Writes(settings.dryRun)
+  const repo = await Repo.open({
+    workDir: path.join(root, `run-${++runs}`),
+    remoteUrl: `${gh.serverUrl}/${OWNER}/${REPO}.git`,
+    token: TOKEN
+  })
+  const remote: RemoteRepo = {
+    fetchBranch: b => repo.fetchBranch(b),
+    fetchCommit: sha => repo.fetchCommit(sha),
+    remoteBranchSha: async b => (await repo.listRemoteBranches(b)).get(b),
+    push: async (b, sha, expectedOld) => {
+      const result = await writes.perform(`push ${b}`, () => repo.push(b, sha, { expectedOld }))
+      return !result || result.status === 'ok' ? { ok: true } : { ok: false, reason: result.message }
+    }
+  }
+  const committer = { name: settings.committerName, email: settings.committerEmail }
+  const report = await runBridge({
+    settings,
+    pulls: new GitHubPulls(createOctokit(TOKEN, gh.apiUrl, log), OWNER, REPO, writes),
+    remote,
+    apply: (base, p) => applySeries(repo, base, p, { committer, protectedPaths: settings.protectedPaths }),
+    lore: new Lore(new HttpClient([inbox.url]), inbox.url),
+    state,
+    writes,
+    log,
+    now: () => now
+  })
+  expect(lines.filter(l => l.startsWith('warning:'))).toEqual([])
+  return report
+}
+
+describe('lore-only runs', () => {
+  const key = loreSeriesKey(COVER)
+  const branch = `pw/${key}/main`
+
+  it('waits out the grace period, opens one PR, and adopts it on every later sighting', async () => {
+    const state = new MemoryState()
+
+    const early = await run(state, new Date(T0 + 5 * 60_000))
+    expect(early.outcomes).toEqual([])
+    expect(early.waiting).toBe(1)
+    expect(state.state.pending).toMatchObject([{ key, messageId: COVER, reason: 'grace period' }])
+    expect(gh.pulls()).toEqual([])
+
+    const due = await run(state, new Date(T0 + 20 * 60_000))
+    expect(due.outcomes.map(o => [o.kind, o.key])).toEqual([['opened', key]])
+    expect(state.state.loreCursor).toBe((T0 + 20 * 60_000) / 1000)
+    expect(state.state.pending).toEqual([])
+    const [pull] = gh.pulls()
+    expect(pull.title).toBe('This is a cover for test series 1')
+    expect(pull.headRef).toBe(branch)
+    expect(pull.body).toContain(`lore series \`${key}\` (no Patchwork)`)
+    expect(pull.body).toContain(COVER)
+
+    // An overlapping run sees the same mails again; a run that lost its state scans the whole lookback.
+    const overlap = await run(state, new Date(T0 + 30 * 60_000))
+    const amnesiac = await run(new MemoryState(), new Date(T0 + 40 * 60_000))
+    for (const report of [overlap, amnesiac]) {
+      expect(report.outcomes.map(o => [o.kind, o.key])).toEqual([['adopted', key]])
+    }
+    expect(gh.pulls().map(p => p.headRef)).toEqual([branch])
+  })
+})

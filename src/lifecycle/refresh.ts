@@ -1,0 +1,127 @@
+/**
+ * Open PRs follow their base: when the apply branch moved past the commit a PR was applied onto, the series is
+ * applied again from its mails onto the new tip (index-only, seconds) and force-pushed with a lease on the PR's
+ * head; the marker then names the new base. When it no longer applies the PR is left as it was, gets one
+ * comment per episode and the `needs-rebase` label, and is tried again only once the base moves again.
+ */
+import type { FailedSeries } from '../discover/state.js'
+import type { FetchedMails } from '../fetch/mails.js'
+import type { GitHubPulls } from '../github/pulls.js'
+import type { ApplyFailure, SeriesRef } from '../model.js'
+import { selectSeries, type ApplyFn, type Log, type PatchInput } from '../process.js'
+import { renderNeedsRebaseComment, reproduceCommand, type LoreArchive } from '../publish/render.js'
+import type { Settings } from '../settings.js'
+import { withApplyBase } from './body.js'
+import type { LifecycleRepo } from './history.js'
+import type { BotPull } from './run.js'
+
+export const NEEDS_REBASE_LABEL = 'needs-rebase'
+
+export interface RefreshContext {
+  settings: Readonly<Settings>
+  pulls: GitHubPulls
+  repo: LifecycleRepo
+  apply: ApplyFn
+  /** Fetches a series' mails as processing does (lore thread, else Patchwork's mbox). */
+  fetchMails: (ref: SeriesRef) => Promise<FetchedMails>
+  lore: LoreArchive
+  log: Log
+  /** Apply-branch tips fetched in this run, shared with processing. */
+  tips: Map<string, string>
+  /**
+   * Failures saved in the run state, with the tip they happened on. A PR's refresh is kept under
+   * `refresh/<key>`, apart from the series' own entry, which processing clears when it adopts the PR.
+   */
+  failed: Map<string, FailedSeries>
+  now: () => Date
+}
+
+export type RefreshResult =
+  | { kind: 'current' }
+  | { kind: 'refreshed'; onto: string; head: string; pushed: boolean }
+  | { kind: 'needs-rebase'; onto: string; failure: ApplyFailure }
+  | { kind: 'unavailable'; reason: string }
+
+/** The branch a PR's series is applied onto: the apply branch for the default base, else the base itself. */
+export function applyBranchOf(base: string, settings: Pick<Settings, 'baseBranch' | 'applyBranch'>): string {
+  return base === settings.baseBranch ? settings.applyBranch : base
+}
+
+/** A SeriesRef for a series known only from its marker (lore-only mode): lore finds it by Message-ID. */
+export function refFromMarker(bot: BotPull): SeriesRef {
+  const { marker } = bot
+  return {
+    key: marker.key,
+    name: marker.name,
+    version: marker.version,
+    total: 0,
+    receivedTotal: 0,
+    receivedAll: true,
+    submitter: { name: marker.submitter, email: marker.submitter },
+    coverMsgid: marker.messageId,
+    patchMsgids: [],
+    patchIds: [],
+    date: ''
+  }
+}
+
+export async function refreshPull(ctx: RefreshContext, bot: BotPull, ref: SeriesRef): Promise<RefreshResult> {
+  const { marker, pull } = bot
+  const onto = applyBranchOf(marker.base, ctx.settings)
+  let tip = ctx.tips.get(onto)
+  if (!tip) {
+    tip = await ctx.repo.fetchBranch(onto, 1)
+    ctx.tips.set(onto, tip)
+  }
+  if (tip === marker.applyBase) return { kind: 'current' }
+  const failedKey = `refresh/${marker.key}`
+  const failedBefore = ctx.failed.get(failedKey)
+  if (failedBefore?.baseSha === tip)
+    return { kind: 'unavailable', reason: `failed before on ${tip.slice(0, 12)}` }
+
+  const fetched = await ctx.fetchMails(ref)
+  const selected = selectSeries(ref, fetched.mails)
+  if ('reason' in selected) return { kind: 'unavailable', reason: selected.reason }
+  const { series } = selected
+  const patches: PatchInput[] = series.patches.map(p => ({
+    counter: p.counter,
+    total: series.patches.length,
+    raw: p.mail.raw,
+    trailers: p.followupTrailers
+  }))
+  const applied = await ctx.apply(tip, patches)
+
+  if (!applied.ok) {
+    const reproduce = reproduceCommand({
+      baseSha: tip,
+      messageId: marker.messageId,
+      lore: ctx.lore,
+      baseBranch: onto,
+      mboxUrl: ref.mboxUrl
+    })
+    // One comment per episode: the episode is the base the PR still sits on, which stays until it applies again.
+    await ctx.pulls.commentOnce(
+      pull.number,
+      `needs-rebase-${marker.applyBase}`,
+      renderNeedsRebaseComment(applied.failure, onto, reproduce)
+    )
+    if (!pull.labels.includes(NEEDS_REBASE_LABEL)) await ctx.pulls.addLabel(pull.number, NEEDS_REBASE_LABEL)
+    const reason = `patch ${applied.failure.counter}/${applied.failure.total} does not apply to ${onto}`
+    ctx.failed.set(failedKey, { key: failedKey, baseSha: tip, reason, at: ctx.now().toISOString() })
+    return { kind: 'needs-rebase', onto: tip, failure: applied.failure }
+  }
+
+  // The same commits as on the PR (a push whose body update was lost): only the body is behind.
+  let pushed = false
+  if (applied.head !== pull.headSha) {
+    const branch = pull.headRef
+    const result = await ctx.repo.push(branch, applied.head, pull.headSha)
+    if (!result.ok) return { kind: 'unavailable', reason: `push of ${branch} rejected: ${result.reason}` }
+    pushed = true
+  }
+  const body = withApplyBase(pull.body, tip)
+  if (body !== undefined && body !== pull.body) await ctx.pulls.update(pull.number, { body })
+  if (pull.labels.includes(NEEDS_REBASE_LABEL)) await ctx.pulls.removeLabel(pull.number, NEEDS_REBASE_LABEL)
+  ctx.failed.delete(failedKey)
+  return { kind: 'refreshed', onto: tip, head: applied.head, pushed }
+}
