@@ -269,7 +269,7 @@ function median(values: number[]): number {
 }
 
 function summarise(runs: Measure[]): Measure {
-  const last = runs[runs.length - 1] as Measure
+  const last = runs[runs.length - 1]
   return {
     ...last,
     wallSeconds: median(runs.map(r => r.wallSeconds)),

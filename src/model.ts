@@ -30,7 +30,10 @@ export interface SeriesRef {
   submitter: Person
   /** Patchwork's web page for the series (`/project/<p>/list/?series=<id>`). */
   webUrl?: string
-  /** Cover letter Message-ID without angle brackets. */
+  /**
+   * Cover letter Message-ID without angle brackets. For a lore-only partial reroll without a cover of its
+   * own, the Message-ID that identifies the series (so assembly picks the same revision again).
+   */
   coverMsgid?: string
   /** Patch Message-IDs without angle brackets, in counter order when known. */
   patchMsgids: string[]

@@ -7,7 +7,7 @@ import { assembleSeries } from './assemble/series.js'
 import { chooseBase, type BaseChoice } from './discover/base.js'
 import type { FailedSeries } from './discover/state.js'
 import { fetchSeriesMails, FetchError } from './fetch/mails.js'
-import type { GitHubPulls } from './github/pulls.js'
+import type { GitHubPulls, PullSummary } from './github/pulls.js'
 import type { ApplyResult, Mail, Outcome, Series, SeriesRef, Trailer } from './model.js'
 import { findSuperseded, type BotPull } from './lifecycle/run.js'
 import type { VersionFacts } from './lifecycle/decide.js'
@@ -83,6 +83,21 @@ export interface SeriesResult {
 
 export function branchName(prefix: string, key: string, base: string): string {
   return `${prefix}/${key}/${base}`
+}
+
+/** The newest PR (open first) on any branch this series could have been given. */
+async function findExistingPull(
+  ctx: SeriesContext,
+  key: string
+): Promise<{ pull: PullSummary; branch: string } | undefined> {
+  const bases = new Set([ctx.settings.baseBranch, ...ctx.settings.baseMap.map(rule => rule.branch)])
+  for (const base of bases) {
+    const branch = branchName(ctx.settings.branchPrefix, key, base)
+    const pulls = await ctx.pulls.findByHead(branch)
+    const pull = pulls.find(p => p.state === 'open') ?? pulls[0]
+    if (pull) return { pull, branch }
+  }
+  return undefined
 }
 
 async function tipOf(ctx: SeriesContext, branch: string): Promise<string> {
@@ -162,7 +177,17 @@ export async function processSeries(ctx: SeriesContext, ref: SeriesRef): Promise
     }
   }
 
-  // 1. Fetch and assemble (the base depends on the subject's tags, so this comes first).
+  // 1. Already handled? GitHub is the authority: an open PR is adopted, a closed one is never re-created.
+  //    Checked before any mail is fetched, for every base the series could go to.
+  const existing = await findExistingPull(ctx, ref.key)
+  if (existing) {
+    const { pull, branch } = existing
+    return {
+      outcome: { kind: 'adopted', key: ref.key, title, pr: pull.number, url: pull.url, branch, state: pull.state }
+    }
+  }
+
+  // 2. Fetch and assemble (the base depends on the subject's tags).
   let fetched
   try {
     fetched = await fetchSeriesMails(ref, {
@@ -183,30 +208,13 @@ export async function processSeries(ctx: SeriesContext, ref: SeriesRef): Promise
     return { outcome: { kind: 'failed', key: ref.key, title, reason: selected.reason } }
   const { series } = selected
   selected.warnings.forEach(w => log.info(`series ${ref.key}: ${w}`))
+  log.info(
+    `series ${ref.key}: v${series.revision}, ${series.patches.length} patches from ${fetched.source} (${fetched.mails.length} mails)`
+  )
 
   const base = chooseBase(series.subject.prefixes, settings)
   const branch = branchName(settings.branchPrefix, ref.key, base.base)
-
-  // 2. Already handled? GitHub is the authority: an open PR is adopted, a closed one is never re-created.
   const newer = versionFacts(ref, series)
-  const existing = await ctx.pulls.findByHead(branch)
-  if (existing.length > 0) {
-    const pull = existing.find(p => p.state === 'open') ?? existing[0]
-    return {
-      outcome: {
-        kind: 'adopted',
-        key: ref.key,
-        title,
-        pr: pull.number,
-        url: pull.url,
-        branch,
-        state: pull.state
-      },
-      series,
-      base,
-      newer
-    }
-  }
 
   // 3. Apply onto the tip of the apply branch; a failure on this same tip is not retried.
   const baseSha = await tipOf(ctx, base.applyOnto)
@@ -269,6 +277,8 @@ export async function processSeries(ctx: SeriesContext, ref: SeriesRef): Promise
     }
   }
 
+  log.info(`series ${ref.key}: applied onto ${base.applyOnto} ${baseSha.slice(0, 12)} → ${applied.head.slice(0, 12)}`)
+
   // 4. Push (idempotent: identical commits on a re-run, and a lease so a racing run cannot clobber).
   const remoteSha = await ctx.remote.remoteBranchSha(branch)
   if (remoteSha !== applied.head) {
@@ -325,6 +335,7 @@ export async function processSeries(ctx: SeriesContext, ref: SeriesRef): Promise
     }
   }
   const { pull } = created
+  log.info(`series ${ref.key}: ${created.created ? 'opened' : 'adopted'} #${pull.number} ${pull.url}`)
   return {
     outcome: created.created
       ? { kind: 'opened', key: ref.key, title, pr: pull.number, url: pull.url, branch }

@@ -115,6 +115,14 @@ describe('applySeries makes the commits git am makes', () => {
     }
   )
 
+  it('a mail with CRLF line ends, as some mail paths deliver it', async () => {
+    const root = tempRoot()
+    const lf = fixture('0013-with-utf8-body.mbox')
+    const up = makeUpstream(root, { MAINTAINERS: preimageOf(lf.toString('utf8')) })
+    const crlf = Buffer.from(lf.toString('utf8').replace(/\n/g, '\r\n'), 'utf8')
+    expect(await compareWithGitAm(up, root, [crlf])).toBe(1)
+  })
+
   it('rename without content change (0008)', async () => {
     const root = tempRoot()
     const dir = 'package/rpi-userland'

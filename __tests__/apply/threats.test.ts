@@ -320,6 +320,20 @@ describe('failures name the patch and stop the series', () => {
     expect(s.lines.some(l => l.includes('3/3'))).toBe(false)
   })
 
+  it('a body line that looks like an mbox separator does not split the mail', async () => {
+    const s = await setup()
+    const raw = mail(1, 1, 'keep from line', addFile('x.txt', ['x'])).toString('utf8')
+    const withFrom = raw.replace(
+      'keep from line.\n',
+      'keep from line.\nFrom someone Mon Jan  1 00:00:00 2024\n'
+    )
+    const result = await s.apply([Buffer.from(withFrom)])
+    if (!result.ok) throw new Error(result.failure.message)
+    expect(git(s.repo.gitDir, ['log', '-1', '--format=%B', result.head])).toContain(
+      'From someone Mon Jan  1 00:00:00 2024'
+    )
+  })
+
   it('a mail without a diff (a cover letter) is malformed', async () => {
     const s = await setup()
     const cover = Buffer.from(

@@ -37,9 +37,15 @@ export function parseOutputFile(text: string): Record<string, string> {
   return outputs
 }
 
+export interface RunOptions {
+  /** Polled every few milliseconds; the run is killed (SIGKILL, as a cancelled runner would) once it is true. */
+  killWhen?: () => boolean
+}
+
 export async function runAction(
   inputs: Record<string, string>,
-  env: Record<string, string>
+  env: Record<string, string>,
+  options: RunOptions = {}
 ): Promise<ActionRun> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'ml2pr-runner-'))
   try {
@@ -64,14 +70,20 @@ export async function runAction(
         const err: Buffer[] = []
         child.stdout.on('data', (c: Buffer) => out.push(c))
         child.stderr.on('data', (c: Buffer) => err.push(c))
+        const killer = options.killWhen
+          ? setInterval(() => {
+              if (options.killWhen?.()) child.kill('SIGKILL')
+            }, 2)
+          : undefined
         child.on('error', reject)
-        child.on('close', c =>
+        child.on('close', c => {
+          if (killer) clearInterval(killer)
           resolve({
             code: c ?? -1,
             stdout: Buffer.concat(out).toString(),
             stderr: Buffer.concat(err).toString()
           })
-        )
+        })
       }
     )
     return {

@@ -17,7 +17,9 @@ const WRITES = /^(POST|PATCH|PUT|DELETE)$/
 
 /** REST writes and git pushes; git fetches are POSTs to git-upload-pack and only read. */
 function isWrite(r: { method: string; path: string }): boolean {
-  return r.path.includes('git-receive-pack') || (WRITES.test(r.method) && !r.path.endsWith('/git-upload-pack'))
+  return (
+    r.path.includes('git-receive-pack') || (WRITES.test(r.method) && !r.path.endsWith('/git-upload-pack'))
+  )
 }
 
 /** What `git am` makes of the same mails, in a normal clone: the reference ml2pr must match. */
@@ -31,13 +33,30 @@ async function gitAm(repoDir: string, base: string, mails: Buffer[]): Promise<st
     GIT_COMMITTER_EMAIL: 'reference@example.org'
   }
   await run('git', ['clone', '--quiet', '--branch', base, repoDir, `${dir}/w`], { env })
-  await writeFile(`${dir}/series.mbox`, Buffer.concat(mails.map(m => Buffer.concat([Buffer.from('From git@z Thu Jan  1 00:00:00 1970\n'), m, Buffer.from('\n')]))))
+  await writeFile(
+    `${dir}/series.mbox`,
+    Buffer.concat(
+      mails.map(m =>
+        Buffer.concat([Buffer.from('From git@z Thu Jan  1 00:00:00 1970\n'), m, Buffer.from('\n')])
+      )
+    )
+  )
   await run('git', ['-C', `${dir}/w`, 'am', '--quiet', `${dir}/series.mbox`], { env })
   return dir
 }
 
-async function commitsOf(gitArgs: string[], range: string): Promise<{ tree: string; author: string; message: string }[]> {
-  const { stdout } = await run('git', [...gitArgs, 'log', '--reverse', '--format=%T%x00%an <%ae> %ad%x00%B%x01', '--date=raw', range])
+async function commitsOf(
+  gitArgs: string[],
+  range: string
+): Promise<{ tree: string; author: string; message: string }[]> {
+  const { stdout } = await run('git', [
+    ...gitArgs,
+    'log',
+    '--reverse',
+    '--format=%T%x00%an <%ae> %ad%x00%B%x01',
+    '--date=raw',
+    range
+  ])
   return stdout
     .split('\x01')
     .map(s => s.replace(/^\n/, ''))
@@ -101,7 +120,9 @@ describe('one series end to end (bundled action)', () => {
       expect(ours.map(c => c.author)).toEqual(reference.map(c => c.author))
       // Same messages, plus the review trailer its own sender gave on the list (b4's rule) on patch 4.
       expect(ours.slice(0, 3).map(c => c.message)).toEqual(reference.slice(0, 3).map(c => c.message))
-      expect(ours[3].message).toBe(`${reference[3].message}\nReviewed-by: Follow Upper <follow.upper@example.org>`)
+      expect(ours[3].message).toBe(
+        `${reference[3].message}\nReviewed-by: Follow Upper <follow.upper@example.org>`
+      )
     } finally {
       await rm(amDir, { recursive: true, force: true })
     }
@@ -124,7 +145,9 @@ describe('one series end to end (bundled action)', () => {
     const again = await world.run({ 'series-id': String(seriesId) })
     expect(again.code).toBe(0)
     expect(world.github.pulls()).toHaveLength(1)
-    expect(world.github.requests.slice(before).filter(r => WRITES.test(r.method) && r.path.includes('/pulls'))).toEqual([])
+    expect(
+      world.github.requests.slice(before).filter(r => WRITES.test(r.method) && r.path.includes('/pulls'))
+    ).toEqual([])
     expect(await world.git(['rev-parse', `refs/heads/pw/${seriesId}/vfs.base.ci`])).toBe(head)
     expect(JSON.parse(again.outputs.opened)).toEqual([])
     expect(again.summary).toMatch(/adopted/)

@@ -10,7 +10,7 @@ import { startGitHubStandIn, type GitHubStandIn } from '../support/github-standi
 import { startPatchworkStandIn, type PatchworkStandIn } from '../support/patchwork-standin.js'
 import { startPublicInbox, type PublicInbox } from '../support/public-inbox.js'
 import { commitFiles, seedFromBundle } from '../support/repos.js'
-import { runAction, type ActionRun } from './harness.js'
+import { runAction, type ActionRun, type RunOptions } from './harness.js'
 
 const run = promisify(execFile)
 
@@ -37,7 +37,7 @@ export interface World {
   baseSha: string
   /** Posts a series: to public-inbox (all mails, replies included) and to Patchwork (cover + patches). */
   post(opts: { cover?: Buffer; patches: Buffer[]; replies?: Buffer[]; delegate?: string }): Promise<number>
-  run(inputs?: Record<string, string>): Promise<ActionRun>
+  run(inputs?: Record<string, string>, options?: RunOptions): Promise<ActionRun>
   git(args: string[]): Promise<string>
   close(): Promise<void>
 }
@@ -52,10 +52,17 @@ export async function hasPublicInbox(): Promise<boolean> {
 }
 
 export async function startWorld(opts: { lore?: boolean } = {}): Promise<World> {
-  const github = await startGitHubStandIn({ owner: OWNER, repo: REPO, token: TOKEN, defaultBranch: 'vfs.base.ci' })
+  const github = await startGitHubStandIn({
+    owner: OWNER,
+    repo: REPO,
+    token: TOKEN,
+    defaultBranch: 'vfs.base.ci'
+  })
   const patchwork = await startPatchworkStandIn()
   const lore =
-    opts.lore === false ? undefined : await startPublicInbox({ inboxes: { [PROJECT]: { address: `${PROJECT}@vger.kernel.org` } } })
+    opts.lore === false
+      ? undefined
+      : await startPublicInbox({ inboxes: { [PROJECT]: { address: `${PROJECT}@vger.kernel.org` } } })
   // Without public-inbox, lore points at a port nobody listens on: ml2pr falls back to Patchwork's mbox.
   const loreUrl = lore?.url ?? 'http://127.0.0.1:9'
   patchwork.addProject({
@@ -73,7 +80,12 @@ export async function startWorld(opts: { lore?: boolean } = {}): Promise<World> 
     message: 'ci: add workflow'
   })
   const git = async (args: string[]): Promise<string> =>
-    (await run('git', ['--git-dir', github.repoDir, ...args], { env: { PATH: process.env.PATH ?? '', GIT_CONFIG_NOSYSTEM: '1', HOME: '/nonexistent' }, maxBuffer: 1 << 26 })).stdout
+    (
+      await run('git', ['--git-dir', github.repoDir, ...args], {
+        env: { PATH: process.env.PATH ?? '', GIT_CONFIG_NOSYSTEM: '1', HOME: '/nonexistent' },
+        maxBuffer: 1 << 26
+      })
+    ).stdout
   return {
     github,
     patchwork,
@@ -85,7 +97,7 @@ export async function startWorld(opts: { lore?: boolean } = {}): Promise<World> 
       const added = await patchwork.addSeries({ project: PROJECT, cover, patches, delegate })
       return added.seriesId
     },
-    run(inputs = {}) {
+    run(inputs = {}, options = {}) {
       return runAction(
         {
           'github-token': TOKEN,
@@ -101,7 +113,8 @@ export async function startWorld(opts: { lore?: boolean } = {}): Promise<World> 
           GITHUB_REPOSITORY: `${OWNER}/${REPO}`,
           GITHUB_SERVER_URL: github.serverUrl,
           GITHUB_API_URL: github.apiUrl
-        }
+        },
+        options
       )
     },
     git,

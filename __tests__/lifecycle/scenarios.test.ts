@@ -145,6 +145,21 @@ describe('open PRs follow the base', () => {
     expect(parseMarker(pr.body ?? '')?.applyBase).toBe(tip)
   })
 
+  it('does not force-push over commits someone else pushed to the PR’s branch', async () => {
+    const w = await world()
+    await w.run()
+    const { commitFiles } = await import('../support/repos.js')
+    const pushed = await commitFiles(w.gh.repoDir, {
+      branch: w.branch,
+      files: { 'review-fixup.txt': 'fix\n' },
+      message: 'fixup from a reviewer'
+    })
+    await w.commitOnBase({ 'unrelated.txt': 'x\n' }, 'move the base')
+    await w.run()
+    expect(w.gh.pulls()[0]?.headSha).toBe(pushed)
+    expect(w.lines.some(l => /warning: #1: not refreshed: .*commits ml2pr did not make/.test(l))).toBe(true)
+  })
+
   it('never touches a human PR on a pw/ branch without ml2pr’s marker', async () => {
     const w = await world()
     const base = w.baseTip()

@@ -228,4 +228,11 @@ describe('renderOutputs', () => {
     const out = renderOutputs(report([{ kind: 'failed', key: 'k', title: 't', reason: 'r' }]))
     expect(JSON.parse(out.failed)).toEqual([{ key: 'k', kind: 'error' }])
   })
+
+  it('lists refused series among the failed ones', () => {
+    const out = renderOutputs(
+      report([{ kind: 'refused', key: 'r', title: 't', reason: 'touches .github/', files: ['.github/x'] }])
+    )
+    expect(JSON.parse(out.failed)).toEqual([{ key: 'r', kind: 'refused' }])
+  })
 })

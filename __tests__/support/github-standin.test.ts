@@ -362,6 +362,11 @@ describe('REST', () => {
     ).toEqual([502, 403, 201])
   })
 
+  it('the schema check itself rejects a malformed pull request', () => {
+    const route = '/repos/{owner}/{repo}/pulls/{pull_number}'
+    expect(validator.validate('GET', route, 200, { number: 1, state: 'open' })).not.toEqual([])
+  })
+
   it('validated every route against the description', () => {
     for (const route of [
       'GET /repos/{owner}/{repo} 200',

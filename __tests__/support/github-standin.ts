@@ -45,6 +45,8 @@ import {
   serveGitHttp
 } from './github-git.js'
 
+export type { StoredComment, StoredPull } from './github-objects.js'
+
 export interface GitHubStandInOptions {
   owner: string
   repo: string

@@ -39,6 +39,22 @@ for my $f (@files) {
 $im->done;
 `
 
+/**
+ * Runs httpd under a small shell that forwards SIGHUP/SIGTERM and stops httpd when its stdin closes, so a
+ * test process that dies without close() leaves no server behind.
+ */
+const SUPERVISOR = `exec 3<&0
+"$0" "$@" </dev/null 3<&- & pid=$!
+trap 'kill -HUP $pid' HUP
+trap 'kill -TERM $pid' TERM
+( read _ <&3; kill -TERM $pid 2>/dev/null ) &
+while kill -0 $pid 2>/dev/null; do wait $pid; done`
+
+function stop(child: ChildProcess): void {
+  child.stdin?.destroy()
+  child.kill('SIGTERM')
+}
+
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = net.createServer()
@@ -115,17 +131,21 @@ export async function startPublicInbox(opts: PublicInboxOptions): Promise<Public
       const port = await freePort()
       url = `http://127.0.0.1:${port}`
       let stderr = ''
-      const child = spawn(path.join(BIN, 'public-inbox-httpd'), ['-W0', '-l', `127.0.0.1:${port}`], {
-        env,
-        stdio: ['ignore', 'ignore', 'pipe']
-      })
+      const child = spawn(
+        'sh',
+        ['-c', SUPERVISOR, path.join(BIN, 'public-inbox-httpd'), '-W0', '-l', `127.0.0.1:${port}`],
+        {
+          env,
+          stdio: ['pipe', 'ignore', 'pipe']
+        }
+      )
       child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()))
       try {
         await waitUntilServing(url, child, () => stderr)
         httpd = child
         break
       } catch (err) {
-        child.kill('SIGKILL')
+        stop(child)
         // Another process may have taken the port between probing and binding.
         if (attempt >= 3) throw err
       }
@@ -161,14 +181,14 @@ export async function startPublicInbox(opts: PublicInboxOptions): Promise<Public
       async close() {
         if (server.exitCode === null) {
           const exited = new Promise(resolve => server.once('exit', resolve))
-          server.kill('SIGTERM')
+          stop(server)
           await exited
         }
         await rm(home, { recursive: true, force: true })
       }
     }
   } catch (err) {
-    httpd?.kill('SIGKILL')
+    if (httpd) stop(httpd)
     await rm(home, { recursive: true, force: true })
     throw err
   }

@@ -109,24 +109,15 @@ export async function commitFiles(gitDir: string, opts: CommitOptions): Promise<
   }
 }
 
-function withInput(
+async function withInput(
   gitDir: string,
   args: string[],
   input: string | Buffer,
   env: Record<string, string> = {}
 ): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = execFile(
-      'git',
-      ['--git-dir', gitDir, ...args],
-      { env: isolatedGitEnv(env) },
-      (err, stdout) => {
-        if (err) reject(err)
-        else resolve(stdout.trim())
-      }
-    )
-    child.stdin?.end(input)
-  })
+  const pending = run('git', ['--git-dir', gitDir, ...args], { env: isolatedGitEnv(env) })
+  pending.child.stdin?.end(input)
+  return (await pending).stdout.trim()
 }
 
 function hashBlob(gitDir: string, content: string | Buffer): Promise<string> {

@@ -137,12 +137,6 @@ export class Git {
     return this.options.gitDir
   }
 
-  /** Adds strings to scrub from error messages from now on. */
-  addSecret(secret: string): void {
-    if (!secret) return
-    this.options.secrets = [...(this.options.secrets ?? []), secret]
-  }
-
   async exec(args: string[], opts: ExecOptions = {}): Promise<GitOutput> {
     const command = args.find(a => !a.startsWith('-')) ?? args[0] ?? ''
     // argv holds refs, shas and file names chosen by ml2pr, never mail text or secrets.

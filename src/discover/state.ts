@@ -19,6 +19,8 @@ export interface PendingSeries {
   /** Why it is still waiting: grace period, budget, or a transient fetch failure. */
   reason: string
   attempts: number
+  /** Lore-only mode: the Message-ID the series is known by (its key is a hash of it). */
+  messageId?: string
 }
 
 export interface FailedSeries {

@@ -12,6 +12,7 @@ export interface HistoryCommit {
   sha: string
   parents: string[]
   subject: string
+  committerEmail: string
   /** The full commit message. */
   message: string
 }
@@ -188,18 +189,19 @@ export function createLifecycleRepo(repo: Repo, writes: Writes): LifecycleRepo {
   }
 }
 
-const LOG_FORMAT = '--format=%H%x00%P%x00%s%x00%B'
+const LOG_FORMAT = '--format=%H%x00%P%x00%s%x00%ce%x00%B'
 
 function parseLog(out: { stdout: Buffer }): HistoryCommit[] {
   const fields = out.stdout.toString('utf8').split('\0')
   const commits: HistoryCommit[] = []
-  // -z ends each record with NUL; a record is four fields. A leading newline is git's record separator.
-  for (let i = 0; i + 3 < fields.length; i += 4) {
+  // -z ends each record with NUL; a record is five fields. A leading newline is git's record separator.
+  for (let i = 0; i + 4 < fields.length; i += 5) {
     commits.push({
       sha: (fields[i] ?? '').replace(/^\n/, ''),
       parents: (fields[i + 1] ?? '').split(' ').filter(Boolean),
       subject: fields[i + 2] ?? '',
-      message: fields[i + 3] ?? ''
+      committerEmail: fields[i + 3] ?? '',
+      message: fields[i + 4] ?? ''
     })
   }
   return commits

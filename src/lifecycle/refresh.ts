@@ -41,6 +41,8 @@ export type RefreshResult =
   | { kind: 'refreshed'; onto: string; head: string; pushed: boolean }
   | { kind: 'needs-rebase'; onto: string; failure: ApplyFailure }
   | { kind: 'unavailable'; reason: string }
+  /** Failed on this very tip before: commented and labelled then, nothing new to try. */
+  | { kind: 'still-failing' }
 
 /** The branch a PR's series is applied onto: the apply branch for the default base, else the base itself. */
 export function applyBranchOf(base: string, settings: Pick<Settings, 'baseBranch' | 'applyBranch'>): string {
@@ -114,6 +116,8 @@ export async function refreshPull(ctx: RefreshContext, bot: BotPull, ref: Series
   // The same commits as on the PR (a push whose body update was lost): only the body is behind.
   let pushed = false
   if (applied.head !== pull.headSha) {
+    const foreign = await foreignCommits(ctx, bot, patches.length)
+    if (foreign) return { kind: 'unavailable', reason: foreign }
     const branch = pull.headRef
     const result = await ctx.repo.push(branch, applied.head, pull.headSha)
     if (!result.ok) return { kind: 'unavailable', reason: `push of ${branch} rejected: ${result.reason}` }
@@ -124,4 +128,27 @@ export async function refreshPull(ctx: RefreshContext, bot: BotPull, ref: Series
   if (pull.labels.includes(NEEDS_REBASE_LABEL)) await ctx.pulls.removeLabel(pull.number, NEEDS_REBASE_LABEL)
   ctx.failed.delete(failedKey)
   return { kind: 'refreshed', onto: tip, head: applied.head, pushed }
+}
+
+/**
+ * Why the PR's branch is not ml2pr's to replace, if it is not: someone pushed to it (other commits, another
+ * committer), or its commits cannot be found. A force-push would throw their work away.
+ */
+async function foreignCommits(
+  ctx: RefreshContext,
+  bot: BotPull,
+  patchCount: number
+): Promise<string | undefined> {
+  const { marker, pull } = bot
+  // A little deeper than the series, so a few commits pushed on top are recognised as such.
+  if (!(await ctx.repo.fetchRange(marker.applyBase, pull.headSha, patchCount + 16))) {
+    return `${pull.headRef} no longer holds the ${patchCount} commits ml2pr pushed onto ${marker.applyBase.slice(0, 12)}`
+  }
+  const commits = await ctx.repo.rangeCommits(marker.applyBase, pull.headSha)
+  const committer = ctx.settings.committerEmail.toLowerCase()
+  const others = commits.filter(c => c.committerEmail.toLowerCase() !== committer)
+  if (commits.length !== patchCount || others.length > 0) {
+    return `${pull.headRef} has commits ml2pr did not make (${commits.length} commits, ${others.length} by others); left as it is`
+  }
+  return undefined
 }

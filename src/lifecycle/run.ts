@@ -244,9 +244,10 @@ async function refresh(
   const n = bot.pull.number
   switch (result.kind) {
     case 'current':
+    case 'still-failing':
       return
     case 'unavailable':
-      ctx.log.info(`#${n}: not refreshed: ${result.reason}`)
+      ctx.log.warning(`#${n}: not refreshed: ${result.reason}`)
       return
     case 'refreshed':
       ctx.log.info(

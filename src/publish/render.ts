@@ -88,7 +88,8 @@ export function renderTitle(seriesName: string): string {
 
 /** The series name as versions of one series share it: no prefixes, case or extra whitespace. */
 export function normalizeSeriesName(name: string): string {
-  return truncate(cleanText(stripBracketGroups(cleanText(name))).toLowerCase(), 256)
+  const withoutReply = cleanText(name).replace(/^\s*((re|aw|fwd?):\s*)+/i, '')
+  return truncate(cleanText(stripBracketGroups(withoutReply)).toLowerCase(), 256)
 }
 
 /** The lore URL of a message: `<archive>/<list>/<percent-encoded msgid>`. */

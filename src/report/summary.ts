@@ -212,15 +212,17 @@ export function renderOutputs(run: RunReport): RunOutputs {
     o.kind === 'opened' ? [{ key: o.key, pr: o.pr, url: o.url }] : []
   )
   const failed = run.outcomes.flatMap(o =>
-    o.kind === 'failed'
-      ? [
-          {
-            key: o.key,
-            kind: o.failure?.kind ?? 'error',
-            ...(o.failure && o.failure.counter > 0 ? { patch: o.failure.counter } : {})
-          }
-        ]
-      : []
+    o.kind === 'refused'
+      ? [{ key: o.key, kind: 'refused' }]
+      : o.kind === 'failed'
+        ? [
+            {
+              key: o.key,
+              kind: o.failure?.kind ?? 'error',
+              ...(o.failure && o.failure.counter > 0 ? { patch: o.failure.counter } : {})
+            }
+          ]
+        : []
   )
   const skipped = run.outcomes.flatMap(o => (o.kind === 'skipped' ? [{ key: o.key }] : []))
   return { opened: JSON.stringify(opened), failed: JSON.stringify(failed), skipped: JSON.stringify(skipped) }
