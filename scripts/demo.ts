@@ -8,14 +8,18 @@ import { hasPublicInbox, mailsOf, startWorld } from '../__tests__/e2e/world.js'
 
 const withLore = await hasPublicInbox()
 if (!withLore) {
-  console.log('public-inbox is not installed (apt-get install public-inbox): lore is unreachable in this demo,')
+  console.log(
+    'public-inbox is not installed (apt-get install public-inbox): lore is unreachable in this demo,'
+  )
   console.log("so ml2pr falls back to Patchwork's series mbox, as it does when lore is down.\n")
 }
 const world = await startWorld({ lore: withLore })
 try {
   const [cover, p1, p2, p3, p4, reply] = await mailsOf('mail/b4/trailers-thread-with-followups.mbox')
   const seriesId = await world.post({ cover, patches: [p1, p2, p3, p4], replies: [reply] })
-  console.log(`Sample list: series ${seriesId} "${'This is a cover for test series 1'}" (cover + 4 patches + a review reply)`)
+  console.log(
+    `Sample list: series ${seriesId} "${'This is a cover for test series 1'}" (cover + 4 patches + a review reply)`
+  )
   console.log('Running dist/index.js as a scheduled run…\n')
   const result = await world.run()
   for (const line of result.stdout.split('\n')) {
@@ -30,7 +34,9 @@ try {
     console.log(`  ${world.github.serverUrl}/acme/linux/pull/${pr.number}   ${pr.headRef} → ${pr.baseRef}\n`)
     console.log((pr.body ?? '').replace(/^/gm, '  '))
     console.log('\nCommits:')
-    console.log((await world.git(['log', '--format=  %h %an <%ae>  %s', `vfs.base..${pr.headSha}`])).trimEnd())
+    console.log(
+      (await world.git(['log', '--format=  %h %an <%ae>  %s', `vfs.base..${pr.headSha}`])).trimEnd()
+    )
   }
   console.log('\nJob summary (GITHUB_STEP_SUMMARY):\n')
   console.log(result.summary.replace(/^/gm, '  '))

@@ -11,6 +11,7 @@ import { GitStateStore } from './discover/state-store.js'
 import { createOctokit } from './github/client.js'
 import { GitHubPulls } from './github/pulls.js'
 import { HttpClient } from './http.js'
+import { createLifecycleRepo } from './lifecycle/history.js'
 import type { RemoteRepo } from './process.js'
 import { sanitizeLogLine } from './publish/sanitize.js'
 import { renderOutputs, renderSummary, type RunReport } from './report/summary.js'
@@ -79,6 +80,7 @@ export async function buildDeps(settings: Readonly<Settings>): Promise<BridgeDep
     lore: new Lore(new HttpClient([settings.loreUrl]), settings.loreUrl),
     patchwork,
     state: new GitStateStore(repo, () => new Date(), committer),
+    lifecycleRepo: createLifecycleRepo(repo, writes),
     writes,
     log,
     now: () => new Date()

@@ -183,7 +183,15 @@ export async function processSeries(ctx: SeriesContext, ref: SeriesRef): Promise
   if (existing) {
     const { pull, branch } = existing
     return {
-      outcome: { kind: 'adopted', key: ref.key, title, pr: pull.number, url: pull.url, branch, state: pull.state }
+      outcome: {
+        kind: 'adopted',
+        key: ref.key,
+        title,
+        pr: pull.number,
+        url: pull.url,
+        branch,
+        state: pull.state
+      }
     }
   }
 
@@ -277,7 +285,9 @@ export async function processSeries(ctx: SeriesContext, ref: SeriesRef): Promise
     }
   }
 
-  log.info(`series ${ref.key}: applied onto ${base.applyOnto} ${baseSha.slice(0, 12)} → ${applied.head.slice(0, 12)}`)
+  log.info(
+    `series ${ref.key}: applied onto ${base.applyOnto} ${baseSha.slice(0, 12)} → ${applied.head.slice(0, 12)}`
+  )
 
   // 4. Push (idempotent: identical commits on a re-run, and a lease so a racing run cannot clobber).
   const remoteSha = await ctx.remote.remoteBranchSha(branch)

@@ -10,7 +10,7 @@ import { commitFiles, git, pushUpstream, type Upstream } from '../apply/helpers.
 
 /** The private blobless clone as the lifecycle uses it, against an upstream served over file://. */
 
-const BUNDLE = fileURLToPath(new URL('../fixtures/lifecycle/gitdir.bundle', import.meta.url))
+const BUNDLE = fileURLToPath(new URL('../fixtures/git/gitdir.bundle', import.meta.url))
 const cleanups: (() => void)[] = []
 afterEach(() => cleanups.splice(0).forEach(c => c()))
 

@@ -29,9 +29,11 @@ export const OWNER = 'acme'
 export const REPO = 'linux'
 const TOKEN = 'gh-token-for-tests'
 
-const FIXTURES = fileURLToPath(new URL('../fixtures/lifecycle/', import.meta.url))
+const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url))
 /** b4's test series: a cover letter and 4 patches against the bundle's tip. */
-export const SERIES_MAILS = splitMbox(readFileSync(path.join(FIXTURES, 'shazam-git1-just-series.mbox')))
+export const SERIES_MAILS = splitMbox(
+  readFileSync(path.join(FIXTURES, 'mail/b4/shazam-git1-just-series.mbox'))
+)
 export const PATCH_MSGIDS = [1, 2, 3, 4].map(n => `20221025-test1-v1-${n}-e4f28f57990c@linuxfoundation.org`)
 
 export interface RunOptions {

@@ -4,6 +4,7 @@
  */
 import type {
   Project,
+  StoredCheck,
   StoredEvent,
   StoredPerson,
   StoredSeries,
@@ -269,5 +270,30 @@ export function eventSpec(
     // Events order by date only, newest first by default.
     order: { date: e => e.date },
     defaultOrder: '-date'
+  }
+}
+
+/** `/patches/{id}/checks/`: filters user, state, context, since, before; ordered by id unless `order=` says. */
+export function checkSpec(
+  items: StoredCheck[],
+  users: StoredUser[],
+  render: (c: StoredCheck) => unknown
+): ListSpec<StoredCheck> {
+  const CHECK_STATES = ['pending', 'success', 'warning', 'fail']
+  return {
+    items,
+    filters: {
+      context: values => c => values.includes(c.context),
+      state: values => (values.every(v => CHECK_STATES.includes(v)) ? c => values.includes(c.state) : null),
+      user: values => {
+        const ids = values.map(v => users.find(u => String(u.id) === v || u.username === v)?.id)
+        return ids.every(id => id !== undefined) ? c => ids.includes(c.userId) : null
+      },
+      since: values => (Number.isNaN(parseIso(values[0])) ? null : c => c.date >= parseIso(values[0])),
+      before: values => (Number.isNaN(parseIso(values[0])) ? null : c => c.date < parseIso(values[0]))
+    },
+    order: { id: c => c.id, date: c => c.date },
+    defaultOrder: 'id',
+    render
   }
 }

@@ -241,6 +241,23 @@ describe('checks', () => {
     }[]
     expect(events.map(e => e.actor.username)).toEqual(['ci-bot', 'ci-bot'])
   })
+
+  it('filters checks by context and orders them by date, newest first on request', async () => {
+    const first = await post({ state: 'fail', context: 'ml2pr', description: 'did not apply' }, pw.token)
+    pw.advanceClock(1000)
+    const second = await post({ state: 'success', context: 'ml2pr', description: 'applied' }, pw.token)
+    expect([first.status, second.status]).toEqual([201, 201])
+    const newest = (await get('/api/1.3/patches/1/checks/?context=ml2pr&order=-date&per_page=1')).body as {
+      state: string
+    }[]
+    expect(newest.map(c => c.state)).toEqual(['success'])
+    const all = (await get('/api/1.3/patches/1/checks/?context=ml2pr')).body as {
+      state: string
+      context: string
+    }[]
+    expect(all.map(c => c.state)).toEqual(['fail', 'success'])
+    expect(((await get('/api/1.3/patches/1/checks/?state=bogus')).body as unknown[]).length).toBe(0)
+  })
 })
 
 describe('versions, state changes and the clock', () => {

@@ -40,7 +40,14 @@ import {
   type Submission,
   type View
 } from './patchwork-objects.js'
-import { eventSpec, respondList, seriesSpec, submissionSpec, type ListSpec } from './patchwork-lists.js'
+import {
+  checkSpec,
+  eventSpec,
+  respondList,
+  seriesSpec,
+  submissionSpec,
+  type ListSpec
+} from './patchwork-lists.js'
 
 export interface PatchworkStandInOptions {
   /** API versions served under `/api/<v>/` (default 1.1, 1.2, 1.3); bare `/api/` is always the newest. */
@@ -402,10 +409,13 @@ export async function startPatchworkStandIn(opts: PatchworkStandInOptions = {}):
         if (method === 'POST') return createCheck(req, v, sub)
         if (method !== 'GET' && method !== 'HEAD')
           return new HttpReply(405, { detail: `Method "${method}" not allowed.` })
-        return list({
-          items: checks.filter(c => c.patchId === sub.id && visible(c)),
-          render: c => checkJson(v, c)
-        })
+        return list(
+          checkSpec(
+            checks.filter(c => c.patchId === sub.id && visible(c)),
+            users,
+            c => checkJson(v, c)
+          )
+        )
       }
     }
     if (rest === 'events/') {
