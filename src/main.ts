@@ -12,7 +12,7 @@ import { createOctokit } from './github/client.js'
 import { GitHubPulls } from './github/pulls.js'
 import { HttpClient } from './http.js'
 import { createLifecycleRepo } from './lifecycle/history.js'
-import type { RemoteRepo } from './process.js'
+import { remoteRepo } from './process.js'
 import { sanitizeLogLine } from './publish/sanitize.js'
 import { renderOutputs, renderSummary, type RunReport } from './report/summary.js'
 import { Lore } from './services/lore.js'
@@ -50,18 +50,7 @@ export async function buildDeps(settings: Readonly<Settings>): Promise<BridgeDep
     token: settings.token,
     log: line => core.debug(line)
   })
-  const remote: RemoteRepo = {
-    fetchBranch: branch => repo.fetchBranch(branch),
-    fetchCommit: sha => repo.fetchCommit(sha),
-    remoteBranchSha: async branch => (await repo.listRemoteBranches(branch)).get(branch),
-    push: async (branch, sha, expectedOld) => {
-      const result = await writes.perform(`push ${branch} → ${sha.slice(0, 12)}`, () =>
-        repo.push(branch, sha, { expectedOld })
-      )
-      if (!result || result.status === 'ok') return { ok: true }
-      return { ok: false, reason: result.message }
-    }
-  }
+  const remote = remoteRepo(repo, writes)
   const committer = { name: settings.committerName, email: settings.committerEmail }
   // Each service gets its own client, pinned to its origin: a redirect or a `next` link elsewhere is refused.
   const patchwork = settings.patchworkUrl

@@ -17,7 +17,9 @@ import { normalizeSeriesName, renderBody, renderTitle, reproduceCommand } from '
 import type { Lore } from './services/lore.js'
 import { messageUrl } from './services/lore.js'
 import type { Patchwork } from './services/patchwork.js'
+import type { Repo } from './apply/repo.js'
 import type { Settings } from './settings.js'
+import type { Writes } from './writes.js'
 
 export interface PatchInput {
   counter: number
@@ -39,6 +41,21 @@ export interface RemoteRepo {
     sha: string,
     expectedOld: string | null
   ): Promise<{ ok: true } | { ok: false; reason: string }>
+}
+
+/** The RemoteRepo of a private repository, its pushes going through the write gate (dry run, budget). */
+export function remoteRepo(repo: Repo, writes: Writes): RemoteRepo {
+  return {
+    fetchBranch: branch => repo.fetchBranch(branch),
+    fetchCommit: sha => repo.fetchCommit(sha),
+    remoteBranchSha: async branch => (await repo.listRemoteBranches(branch)).get(branch),
+    push: async (branch, sha, expectedOld) => {
+      const result = await writes.perform(`push ${branch} → ${sha.slice(0, 12)}`, () =>
+        repo.push(branch, sha, { expectedOld })
+      )
+      return !result || result.status === 'ok' ? { ok: true } : { ok: false, reason: result.message }
+    }
+  }
 }
 
 export type ApplyFn = (baseSha: string, patches: PatchInput[]) => Promise<ApplyResult>
@@ -79,6 +96,16 @@ export interface SeriesResult {
   /** The series' identity, for relating it to older versions. */
   newer?: VersionFacts
   ref?: SeriesRef
+}
+
+/** What the apply step needs of each patch: the raw mail and the review trailers to add. */
+export function patchInputs(series: Series): PatchInput[] {
+  return series.patches.map(p => ({
+    counter: p.counter,
+    total: series.patches.length,
+    raw: p.mail.raw,
+    trailers: p.followupTrailers
+  }))
 }
 
 export function branchName(prefix: string, key: string, base: string): string {
@@ -226,7 +253,8 @@ export async function processSeries(ctx: SeriesContext, ref: SeriesRef): Promise
 
   // 3. Apply onto the tip of the apply branch; a failure on this same tip is not retried.
   const baseSha = await tipOf(ctx, base.applyOnto)
-  const previous = ctx.failed.get(ref.key)
+  // A manual run (series-id) always tries again: someone asked for it.
+  const previous = settings.seriesId ? undefined : ctx.failed.get(ref.key)
   if (previous && previous.baseSha === baseSha) {
     return {
       outcome: {
@@ -240,12 +268,7 @@ export async function processSeries(ctx: SeriesContext, ref: SeriesRef): Promise
       failedOn: baseSha
     }
   }
-  const patches: PatchInput[] = series.patches.map(p => ({
-    counter: p.counter,
-    total: series.patches.length,
-    raw: p.mail.raw,
-    trailers: p.followupTrailers
-  }))
+  const patches = patchInputs(series)
   const applied = await ctx.apply(baseSha, patches)
   if (!applied.ok) {
     const failure = applied.failure

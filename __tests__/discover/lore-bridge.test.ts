@@ -14,7 +14,7 @@ import { EMPTY_STATE, type RunState, type StateStore } from '../../src/discover/
 import { createOctokit } from '../../src/github/client.js'
 import { GitHubPulls } from '../../src/github/pulls.js'
 import { HttpClient } from '../../src/http.js'
-import type { RemoteRepo } from '../../src/process.js'
+import { remoteRepo } from '../../src/process.js'
 import { Lore } from '../../src/services/lore.js'
 import { readSettings } from '../../src/settings.js'
 import { Writes } from '../../src/writes.js'
@@ -90,15 +90,7 @@ async function run(state: StateStore, now: Date): Promise<BridgeReport> {
     remoteUrl: `${gh.serverUrl}/${OWNER}/${REPO}.git`,
     token: TOKEN
   })
-  const remote: RemoteRepo = {
-    fetchBranch: b => repo.fetchBranch(b),
-    fetchCommit: sha => repo.fetchCommit(sha),
-    remoteBranchSha: async b => (await repo.listRemoteBranches(b)).get(b),
-    push: async (b, sha, expectedOld) => {
-      const result = await writes.perform(`push ${b}`, () => repo.push(b, sha, { expectedOld }))
-      return !result || result.status === 'ok' ? { ok: true } : { ok: false, reason: result.message }
-    }
-  }
+  const remote = remoteRepo(repo, writes)
   const committer = { name: settings.committerName, email: settings.committerEmail }
   const report = await runBridge({
     settings,

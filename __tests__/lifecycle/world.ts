@@ -15,7 +15,7 @@ import { createOctokit } from '../../src/github/client.js'
 import { GitHubPulls } from '../../src/github/pulls.js'
 import { HttpClient } from '../../src/http.js'
 import { createLifecycleRepo } from '../../src/lifecycle/history.js'
-import type { RemoteRepo } from '../../src/process.js'
+import { remoteRepo } from '../../src/process.js'
 import { Patchwork } from '../../src/services/patchwork.js'
 import { readSettings } from '../../src/settings.js'
 import { Writes } from '../../src/writes.js'
@@ -122,15 +122,7 @@ export async function makeWorld(): Promise<World> {
       remoteUrl: `${gh.serverUrl}/${OWNER}/${REPO}.git`,
       token: TOKEN
     })
-    const remote: RemoteRepo = {
-      fetchBranch: b => repo.fetchBranch(b),
-      fetchCommit: sha => repo.fetchCommit(sha),
-      remoteBranchSha: async b => (await repo.listRemoteBranches(b)).get(b),
-      push: async (b, sha, expectedOld) => {
-        const result = await writes.perform(`push ${b}`, () => repo.push(b, sha, { expectedOld }))
-        return !result || result.status === 'ok' ? { ok: true } : { ok: false, reason: result.message }
-      }
-    }
+    const remote = remoteRepo(repo, writes)
     const committer = { name: settings.committerName, email: settings.committerEmail }
     return runBridge({
       settings,

@@ -28,31 +28,28 @@ export function createOctokit(
       baseUrl: apiUrl,
       retry: { doNotRetry: [400, 401, 403, 404, 410, 422, 429, 451] },
       throttle: {
-        onRateLimit: (
-          retryAfter: number,
-          request: { method: string; url: string },
-          _octokit: unknown,
-          retryCount: number
-        ) => {
-          log.warning(
-            `GitHub rate limit reached for ${request.method} ${request.url}; retry after ${retryAfter}s`
-          )
-          return retryCount < 2 && retryAfter <= maxWait
-        },
-        onSecondaryRateLimit: (
-          retryAfter: number,
-          request: { method: string; url: string },
-          _octokit: unknown,
-          retryCount: number
-        ) => {
-          log.warning(
-            `GitHub secondary rate limit for ${request.method} ${request.url}; retry after ${retryAfter}s`
-          )
-          return retryCount < 2 && retryAfter <= maxWait
-        }
+        onRateLimit: limitHandler('rate limit', log, maxWait),
+        onSecondaryRateLimit: limitHandler('secondary rate limit', log, maxWait)
       }
     },
     retry,
     throttling
   )
+}
+
+/** Waits out a rate limit (twice at most) when GitHub asks for a wait we can afford; else gives up. */
+function limitHandler(
+  kind: string,
+  log: ClientLog,
+  maxWait: number
+): (
+  retryAfter: number,
+  request: { method: string; url: string },
+  octokit: unknown,
+  retryCount: number
+) => boolean {
+  return (retryAfter, request, _octokit, retryCount) => {
+    log.warning(`GitHub ${kind} for ${request.method} ${request.url}; retry after ${retryAfter}s`)
+    return retryCount < 2 && retryAfter <= maxWait
+  }
 }

@@ -8,7 +8,7 @@ import type { FailedSeries } from '../discover/state.js'
 import type { FetchedMails } from '../fetch/mails.js'
 import type { GitHubPulls } from '../github/pulls.js'
 import type { ApplyFailure, SeriesRef } from '../model.js'
-import { selectSeries, type ApplyFn, type Log, type PatchInput } from '../process.js'
+import { patchInputs, selectSeries, type ApplyFn, type Log } from '../process.js'
 import { renderNeedsRebaseComment, reproduceCommand, type LoreArchive } from '../publish/render.js'
 import type { Settings } from '../settings.js'
 import { withApplyBase } from './body.js'
@@ -85,12 +85,7 @@ export async function refreshPull(ctx: RefreshContext, bot: BotPull, ref: Series
   const selected = selectSeries(ref, fetched.mails)
   if ('reason' in selected) return { kind: 'unavailable', reason: selected.reason }
   const { series } = selected
-  const patches: PatchInput[] = series.patches.map(p => ({
-    counter: p.counter,
-    total: series.patches.length,
-    raw: p.mail.raw,
-    trailers: p.followupTrailers
-  }))
+  const patches = patchInputs(series)
   const applied = await ctx.apply(tip, patches)
 
   if (!applied.ok) {
