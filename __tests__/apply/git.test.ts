@@ -1,18 +1,11 @@
-import { afterEach, describe, expect, it } from '@jest/globals'
+import { describe, expect, it } from '@jest/globals'
 import { chmodSync, existsSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { compareVersions, Git, GitError, MINIMUM_GIT_VERSION, parseGitVersion } from '../../src/apply/git.js'
 import { Repo } from '../../src/apply/repo.js'
-import { bundleUpstream, git, makeTempDir } from './helpers.js'
+import { bundleUpstream, git, useTempDirs } from './helpers.js'
 
-const cleanups: (() => void)[] = []
-afterEach(() => cleanups.splice(0).forEach(c => c()))
-
-function tempRoot(): string {
-  const t = makeTempDir()
-  cleanups.push(t.cleanup)
-  return t.dir
-}
+const tempRoot = useTempDirs()
 
 /** A stand-in git executable: answers `version` with `version`, runs `body` for anything else. */
 function fakeGit(root: string, version: string, body: string): string {

@@ -2,6 +2,7 @@
  * Real git in temporary directories: upstream repositories served over file://, reference `git am` runs
  * in ordinary clones, and mbox splitting for the fixtures.
  */
+import { afterEach } from '@jest/globals'
 import { execFileSync } from 'node:child_process'
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
@@ -63,6 +64,17 @@ export function gitFails(cwd: string, args: string[], opts: { env?: Record<strin
 export function makeTempDir(): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ml2pr-apply-'))
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) }
+}
+
+/** Temporary directories for the tests of one file, removed after each test. */
+export function useTempDirs(): () => string {
+  const cleanups: (() => void)[] = []
+  afterEach(() => cleanups.splice(0).forEach(c => c()))
+  return () => {
+    const t = makeTempDir()
+    cleanups.push(t.cleanup)
+    return t.dir
+  }
 }
 
 export type FileSpec = string | Buffer | { content: string | Buffer; mode?: 'exec' | 'symlink' }

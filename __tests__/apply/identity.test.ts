@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from '@jest/globals'
+import { describe, expect, it } from '@jest/globals'
 import path from 'node:path'
 import { applySeries } from '../../src/apply/apply.js'
 import { Repo } from '../../src/apply/repo.js'
@@ -10,11 +10,11 @@ import {
   commitWithoutCommitter,
   fixture,
   gitAmReference,
-  makeTempDir,
   makeUpstream,
   splitMbox,
   type FileSpec,
-  type Upstream
+  type Upstream,
+  useTempDirs
 } from './helpers.js'
 
 /**
@@ -23,14 +23,7 @@ import {
  * with ml2pr's committer, so even the commit ids must be equal.
  */
 
-const cleanups: (() => void)[] = []
-afterEach(() => cleanups.splice(0).forEach(c => c()))
-
-function tempRoot(): string {
-  const t = makeTempDir()
-  cleanups.push(t.cleanup)
-  return t.dir
-}
+const tempRoot = useTempDirs()
 
 async function ml2prApply(
   up: Upstream & { base: string },

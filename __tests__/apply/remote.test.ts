@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from '@jest/globals'
+import { describe, expect, it } from '@jest/globals'
 import { chmodSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { applySeries } from '../../src/apply/apply.js'
@@ -12,23 +12,16 @@ import {
   fixture,
   git,
   gitFails,
-  makeTempDir,
   makeUpstream,
   pushUpstream,
   splitMbox,
-  type Upstream
+  type Upstream,
+  useTempDirs
 } from './helpers.js'
 
 /** The private blobless clone against an upstream served over file:// (GitHub's https behaves the same). */
 
-const cleanups: (() => void)[] = []
-afterEach(() => cleanups.splice(0).forEach(c => c()))
-
-function tempRoot(): string {
-  const t = makeTempDir()
-  cleanups.push(t.cleanup)
-  return t.dir
-}
+const tempRoot = useTempDirs()
 
 async function open(root: string, url: string, lines: string[] = []): Promise<Repo> {
   return Repo.open({

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from '@jest/globals'
+import { describe, expect, it } from '@jest/globals'
 import { chmodSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { applySeries, type ApplyOptions } from '../../src/apply/apply.js'
@@ -11,23 +11,16 @@ import {
   commitWithoutCommitter,
   git,
   gitAmReference,
-  makeTempDir,
   makeUpstream,
   pushUpstream,
   splitMbox,
-  type Upstream
+  type Upstream,
+  useTempDirs
 } from './helpers.js'
 
 /** Untrusted mail must never run code, write outside the tree, or reach `.github/`. */
 
-const cleanups: (() => void)[] = []
-afterEach(() => cleanups.splice(0).forEach(c => c()))
-
-function tempRoot(): string {
-  const t = makeTempDir()
-  cleanups.push(t.cleanup)
-  return t.dir
-}
+const tempRoot = useTempDirs()
 
 function mail(counter: number, total: number, subject: string, diff: string): Buffer {
   return Buffer.from(

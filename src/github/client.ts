@@ -19,7 +19,7 @@ export function createOctokit(
   token: string,
   apiUrl: string,
   log: ClientLog,
-  options: { maxRateLimitWaitSeconds?: number; retryDelayScale?: number } = {}
+  options: { maxRateLimitWaitSeconds?: number } = {}
 ): Octokit {
   const maxWait = options.maxRateLimitWaitSeconds ?? 120
   return getOctokit(
