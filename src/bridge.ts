@@ -17,7 +17,14 @@ import { listBotPulls, runLifecycle } from './lifecycle/run.js'
 import type { Outcome, SeriesRef } from './model.js'
 import { reportChecks } from './report/checks.js'
 import type { RunReport } from './report/summary.js'
-import { processSeries, type ApplyFn, type Log, type RemoteRepo, type SeriesResult } from './process.js'
+import {
+  processSeries,
+  tipOf,
+  type ApplyFn,
+  type Log,
+  type RemoteRepo,
+  type SeriesResult
+} from './process.js'
 import type { Lore } from './services/lore.js'
 import type { Patchwork } from './services/patchwork.js'
 import type { Settings } from './settings.js'
@@ -120,6 +127,9 @@ export async function runBridge(deps: BridgeDeps): Promise<BridgeReport> {
   } else {
     throw new Error('lore-only discovery needs the lore search (not configured)')
   }
+  if (!settings.seriesId && deps.patchwork) {
+    due.push(...(await seriesToRetry(failed, due, branch => tipOf(ctx, branch))))
+  }
 
   // Process, oldest first, within the per-run budget; whatever is left stays pending.
   const results: SeriesResult[] = []
@@ -154,6 +164,7 @@ export async function runBridge(deps: BridgeDeps): Promise<BridgeReport> {
       failed.set(item.key, {
         key: item.key,
         baseSha: result.failedOn,
+        branch: result.base?.applyOnto,
         reason: reasonOf(result.outcome),
         at: deps.now().toISOString()
       })
@@ -206,6 +217,26 @@ export async function runBridge(deps: BridgeDeps): Promise<BridgeReport> {
     results,
     waiting: stillPending.length
   }
+}
+
+/**
+ * Series that failed to apply are tried again once the branch they failed on has moved (not on every run
+ * against the same base). Lifecycle entries (`refresh/…`) are the lifecycle's own business.
+ */
+async function seriesToRetry(
+  failed: Map<string, FailedSeries>,
+  due: PendingSeries[],
+  tipOf: (branch: string) => Promise<string>
+): Promise<PendingSeries[]> {
+  const queued = new Set(due.map(p => p.key))
+  const retry: PendingSeries[] = []
+  for (const f of failed.values()) {
+    if (!f.branch || f.key.includes('/') || queued.has(f.key)) continue
+    if ((await tipOf(f.branch)) !== f.baseSha) {
+      retry.push({ key: f.key, completedAt: f.at, reason: `${f.branch} moved`, attempts: 0 })
+    }
+  }
+  return retry
 }
 
 async function handleOne(

@@ -127,7 +127,8 @@ async function findExistingPull(
   return undefined
 }
 
-async function tipOf(ctx: SeriesContext, branch: string): Promise<string> {
+/** A branch's tip, fetched once per run. */
+export async function tipOf(ctx: Pick<SeriesContext, 'remote' | 'tips'>, branch: string): Promise<string> {
   let sha = ctx.tips.get(branch)
   if (!sha) {
     sha = await ctx.remote.fetchBranch(branch)

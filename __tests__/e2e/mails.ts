@@ -18,6 +18,10 @@ export interface SeriesSpec {
   inReplyTo?: string
   date?: Date
   cover?: boolean
+  /** `base-commit:` line in the cover letter (or patch 1), as b4 writes it. */
+  baseCommit?: string
+  /** Extra subject prefix tokens, e.g. `bpf-next` or `RFC`. */
+  prefix?: string
   /** Path of each patch's new file (default `fs/<tag>-<n>.c`). */
   file?: (n: number) => string
 }
@@ -33,7 +37,8 @@ export function makeSeries(spec: SeriesSpec): SeriesMails {
   const author = spec.author ?? { name: 'Ada Lovelace', email: 'ada@example.org' }
   const version = spec.version ?? 1
   const date = spec.date ?? new Date('2026-11-20T10:00:00Z')
-  const vtag = version > 1 ? ` v${version}` : ''
+  const vtag = `${spec.prefix ? ` ${spec.prefix}` : ''}${version > 1 ? ` v${version}` : ''}`
+  const baseLine = spec.baseCommit ? `\nbase-commit: ${spec.baseCommit}\n` : ''
   const withCover = spec.cover ?? spec.count > 1
   const id = (n: number): string => `${spec.tag}-v${version}-${n}@example.org`
   const coverId = withCover ? id(0) : undefined
@@ -76,6 +81,7 @@ export function makeSeries(spec: SeriesSpec): SeriesMails {
       `+++ b/${file}`,
       `@@ -0,0 +1,${lines.length} @@`,
       ...lines.map(l => `+${l}`),
+      ...(n === 1 && !coverId && spec.baseCommit ? ['', `base-commit: ${spec.baseCommit}`] : []),
       '-- ',
       '2.47.0',
       ''
@@ -92,7 +98,7 @@ export function makeSeries(spec: SeriesSpec): SeriesMails {
           ['Message-ID', `<${coverId}>`],
           ['In-Reply-To', spec.inReplyTo ? `<${spec.inReplyTo}>` : undefined],
           ['References', spec.inReplyTo ? `<${spec.inReplyTo}>` : undefined]
-        ])}\n\n${spec.title}, in ${spec.count} parts.\n\n${author.name} (${spec.count}):\n  parts\n\n fs | ${spec.count * 5} +\n ${spec.count} files changed, ${spec.count * 5} insertions(+)\n-- \n2.47.0\n`
+        ])}\n\n${spec.title}, in ${spec.count} parts.\n\n${author.name} (${spec.count}):\n  parts\n\n fs | ${spec.count * 5} +\n ${spec.count} files changed, ${spec.count * 5} insertions(+)\n${baseLine}-- \n2.47.0\n`
       )
     : undefined
   return { cover, patches, coverId, patchIds: patches.map((_, i) => id(i + 1)) }

@@ -27,6 +27,8 @@ export interface FailedSeries {
   key: string
   /** The apply-branch tip it failed on: retried only when the base moves. */
   baseSha: string
+  /** The branch it was applied onto (to notice when that branch moves). */
+  branch?: string
   reason: string
   at: string
 }
