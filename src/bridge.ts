@@ -296,12 +296,29 @@ async function processRef(
   try {
     return { ...(await processSeries(ctx, ref)), ref }
   } catch (error) {
+    // ml2pr's own trouble (no access, a base branch that does not exist) is not the series' fault: fail the run.
+    if (isOwnFailure(error)) throw error
     // One broken series never stops the others; a spent budget stops everything that writes.
     const message =
       error instanceof WriteBudgetExceeded ? `budget: ${error.message}` : (error as Error).message
     deps.log.warning(`series ${ref.key}: ${message}`)
     return { outcome: { kind: 'failed', key: ref.key, title: ref.name, reason: message }, retry: true, ref }
   }
+}
+
+/**
+ * Errors that say the run itself cannot work — bad credentials, missing permissions, a base branch that
+ * does not exist — as opposed to trouble with one series.
+ */
+export function isOwnFailure(error: unknown): boolean {
+  const e = error as { status?: number; message?: string; stderr?: string; cause?: unknown }
+  if (e.cause !== undefined && isOwnFailure(e.cause)) return true
+  if (e.status === 401) return true
+  if (e.status === 403 && !/rate limit/i.test(e.message ?? '')) return true
+  const text = `${e.stderr ?? ''}\n${e.message ?? ''}`
+  return /couldn't find remote ref|Authentication failed|could not read Username|The requested URL returned error: (401|403)/i.test(
+    text
+  )
 }
 
 async function delegatedTo(patchwork: Patchwork, seriesId: number, delegate: string): Promise<boolean> {

@@ -28,8 +28,20 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     const report = await runBridge(await buildDeps(settings))
     await publishReport(report)
   } catch (error) {
-    core.setFailed(error instanceof Error ? error.message : String(error))
+    core.setFailed(describeFailure(error))
   }
+}
+
+/** ml2pr's own failures, said so that the person reading the log knows what to fix. */
+export function describeFailure(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error)
+  if (/could not read Username|Authentication failed|returned error: 401|Bad credentials/i.test(message)) {
+    return `GitHub refused the token (check github-token; the job needs contents: write and pull-requests: write): ${message}`
+  }
+  if (/returned error: 403|Resource not accessible by integration|not permitted to create/i.test(message)) {
+    return `GitHub denied access (check the job's permissions and the repository's Actions settings): ${message}`
+  }
+  return message
 }
 
 const log: BridgeDeps['log'] = {
@@ -82,11 +94,18 @@ async function publishReport(report: RunReport): Promise<void> {
   core.setOutput('failed', outputs.failed)
   core.setOutput('skipped', outputs.skipped)
   await core.summary.addRaw(renderSummary(report), true).write()
-  for (const outcome of report.outcomes) {
-    if (outcome.kind === 'failed' || outcome.kind === 'refused') {
-      core.warning(sanitizeLogLine(`${outcome.title}: ${outcome.reason}`), {
-        title: `ml2pr: series ${outcome.key} ${outcome.kind}`
-      })
-    }
+  // GitHub shows at most 10 warnings per step: annotate the first few, the summary has them all.
+  const problems = report.outcomes.filter(o => o.kind === 'failed' || o.kind === 'refused')
+  for (const outcome of problems.slice(0, MAX_ANNOTATIONS)) {
+    core.warning(sanitizeLogLine(`${outcome.title}: ${'reason' in outcome ? outcome.reason : ''}`), {
+      title: `ml2pr: series ${outcome.key} ${outcome.kind}`
+    })
+  }
+  if (problems.length > MAX_ANNOTATIONS) {
+    core.warning(
+      `${problems.length - MAX_ANNOTATIONS} more series failed or were refused; see the job summary`
+    )
   }
 }
+
+const MAX_ANNOTATIONS = 8

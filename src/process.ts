@@ -15,7 +15,6 @@ import type { LifecycleRepo } from './lifecycle/history.js'
 import { supersededRangeDiff } from './lifecycle/range-diff.js'
 import { normalizeSeriesName, renderBody, renderTitle, reproduceCommand } from './publish/render.js'
 import type { Lore } from './services/lore.js'
-import { messageUrl } from './services/lore.js'
 import type { Patchwork } from './services/patchwork.js'
 import type { Repo } from './apply/repo.js'
 import type { Settings } from './settings.js'
@@ -142,7 +141,10 @@ export function selectSeries(
   ref: SeriesRef,
   mails: Mail[]
 ): { series: Series; warnings: string[] } | { reason: string } {
-  const anchor = ref.coverMsgid ?? ref.patchMsgids[0]
+  // Patchwork's series mbox (the fallback source) has no cover letter: anchor on patch 1 then.
+  const have = new Set(mails.map(m => m.messageId))
+  const anchor =
+    ref.coverMsgid && have.has(ref.coverMsgid) ? ref.coverMsgid : (ref.patchMsgids[0] ?? ref.coverMsgid)
   const assembled = assembleSeries(mails, { messageId: anchor, revision: ref.version })
   if (!assembled.ok) return { reason: assembled.reason }
   const { series } = assembled
@@ -165,6 +167,8 @@ export function selectSeries(
       warnings.push('the thread holds other patch mails too; used the patches Patchwork lists')
     }
   }
+  // The series is known by its cover letter's Message-ID even when the mails came without it.
+  if (ref.coverMsgid) series.messageId = ref.coverMsgid
   if (!series.complete && ref.patchMsgids.length === 0) {
     return { reason: `incomplete: missing patch ${series.missing.join(', ')} of ${series.expected}` }
   }
@@ -406,8 +410,4 @@ export function versionFacts(ref: SeriesRef, series: Series): VersionFacts {
     changeId: series.changeId,
     repliesTo: head ? [...(head.inReplyTo ? [head.inReplyTo] : []), ...head.references] : []
   }
-}
-
-export function loreLink(settings: { loreUrl: string }, list: string, msgid: string): string {
-  return messageUrl(settings.loreUrl, list, msgid)
 }

@@ -63,7 +63,9 @@ describe('lifecycle and selection rules (bundled action)', () => {
       `Superseded by #${v2Pr.number} (v2). Closing automatically.${FOOTER}`
     )
     expect(v2Pr.body).toContain(`**Supersedes:** #${v1Pr.number} (v1)`)
-    expect(v2Pr.body).toMatch(/<summary>Range-diff against v1<\/summary>[\s\S]*1: +[0-9a-f]+ = 1: +[0-9a-f]+ fs: famfs: part 1/)
+    expect(v2Pr.body).toMatch(
+      /<summary>Range-diff against v1<\/summary>[\s\S]*1: +[0-9a-f]+ = 1: +[0-9a-f]+ fs: famfs: part 1/
+    )
     expect(await branchExists(`pw/${v1}/vfs.base.ci`)).toBe(false)
   })
 

@@ -202,3 +202,38 @@ describe('one series end to end (bundled action)', () => {
     expect(result.summary).toMatch(/refused/)
   })
 })
+
+describe('failures of ml2pr itself fail the run (bundled action)', () => {
+  let world: World
+  beforeAll(async () => {
+    world = await startWorld({ lore: false })
+  }, 120_000)
+  afterAll(async () => world?.close())
+
+  it.each([
+    [{ 'apply-branch': 'no-such-branch' }, /couldn't find remote ref/],
+    [{ 'github-token': 'ghs_wrong' }, /GitHub refused the token/],
+    [{ 'patchwork-project': 'no-such-project' }, /Patchwork project 'no-such-project' does not exist/],
+    [{ 'max-series': 'lots' }, /Invalid max-series 'lots'/]
+  ])('%j → red run with a clear error', async (inputs, message) => {
+    const [cover, p1, p2, p3, p4] = await mailsOf('mail/b4/shazam-git1-just-series.mbox')
+    const id = await world.post({ cover, patches: [p1, p2, p3, p4] })
+    const result = await world.run({ 'series-id': String(id), ...inputs })
+    expect(result.code).toBe(1)
+    expect(result.stdout).toMatch(/::error::/)
+    expect(result.stdout).toMatch(message)
+    expect(result.stdout.replace(`::add-mask::${TOKEN}`, '')).not.toContain(TOKEN)
+  })
+
+  it("falls back to Patchwork's series mbox when lore is unreachable, keeping the cover letter as identity", async () => {
+    const [cover, p1, p2, p3, p4] = await mailsOf('mail/b4/shazam-git1-just-series.mbox')
+    const id = await world.post({ cover, patches: [p1, p2, p3, p4] })
+    const result = await world.run({ 'series-id': String(id) })
+    expect(result.code).toBe(0)
+    expect(result.stdout).toMatch(/using Patchwork's series mbox/)
+    const pr = world.github.pulls().find(p => p.headRef === `pw/${id}/vfs.base.ci`)
+    expect(pr?.state).toBe('open')
+    expect(pr?.body).toContain('**Message-ID:** `<20221025-test1-v1-0-')
+    expect(await world.git(['rev-list', '--count', `vfs.base..pw/${id}/vfs.base.ci`])).toBe('4\n')
+  })
+})
