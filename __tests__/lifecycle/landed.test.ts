@@ -135,7 +135,7 @@ describe('the body after a refresh', () => {
   it('names the new base in the marker and the Applied onto line, and nothing else changes', () => {
     const updated = withApplyBase(body, newSha)!
     expect(parseMarker(updated)?.applyBase).toBe(newSha)
-    expect(updated).toContain(`**Applied onto:** \`${newSha}\` (default)`)
+    expect(updated).toContain(`**Applied onto:** \`${newSha}\` (the configured base)`)
     expect(updated).toContain(`cover text naming ${oldSha}`)
     expect(updated).toContain('**Supersedes:** #7 (v1)')
     expect(updated.split('\n').length).toBe(body.split('\n').length)

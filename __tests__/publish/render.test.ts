@@ -144,7 +144,7 @@ describe('renderBody: the seed presentation', () => {
       authorBaseCommit: 'f435c12',
       supersedes: { pr: 940, version: 9 }
     })
-    expect(body).toContain(`**Applied onto:** \`${BASE_SHA}\` (default)`)
+    expect(body).toContain(`**Applied onto:** \`${BASE_SHA}\` (the configured base)`)
     expect(body).toContain('**Apply branch:** vfs.base')
     expect(body).toContain("**Author's base-commit:** `f435c12`")
     expect(body).toContain('**Supersedes:** #940 (v9)')

@@ -115,6 +115,13 @@ describe('search', () => {
     const none = await lore.search(INBOX, `rt:${future}..`)
     expect(none).toEqual(Buffer.alloc(0))
   })
+
+  it('does not take an unknown inbox for "no results"', async () => {
+    const run = lore.search('linux-fsdevl', 'rt:0..')
+    await expect(run).rejects.toBeInstanceOf(LoreError)
+    await expect(run).rejects.toMatchObject({ transient: false })
+    await expect(run).rejects.toThrow(`answered 404: is 'linux-fsdevl' an inbox on ${pi.url}?`)
+  })
 })
 
 describe('hostile or broken answers', () => {

@@ -173,7 +173,7 @@ export function parseMarker(body: string): PrMarker | undefined {
 function describeBase(reason: BaseReason): string {
   switch (reason.kind) {
     case 'default':
-      return 'default'
+      return 'the configured base'
     case 'base-map':
       return `base-map: ${codeSpan(reason.prefix)} → ${sanitizeInline(reason.branch)}`
     case 'base-commit':

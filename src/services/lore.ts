@@ -47,7 +47,11 @@ export class Lore {
   async search(list: string, query: string): Promise<Buffer> {
     const url = `${this.baseUrl}/${list}/?${new URLSearchParams({ q: query, x: 'm' }).toString()}`
     const res = await this.get(url, { method: 'POST', body: '' })
-    if (res.status === 404) return Buffer.alloc(0) // "No results found"
+    if (res.status === 404) {
+      // public-inbox says "No results found"; any other 404 (an unknown inbox) must not pass for "no mails".
+      if (res.body.toString('utf8', 0, 16) === 'No results found') return Buffer.alloc(0)
+      throw new LoreError(`${url} answered 404: is '${list}' an inbox on ${this.baseUrl}?`, false)
+    }
     return this.unpack(url, res.status, res.body)
   }
 

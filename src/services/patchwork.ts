@@ -148,7 +148,10 @@ export class Patchwork {
     return res && toSeriesRef(res.data)
   }
 
-  /** series-completed events since a server-time cursor, oldest first, de-duplicated by series id. */
+  /**
+   * series-completed events since a server-time cursor, oldest first. Not de-duplicated: a series can
+   * complete again (an extra patch arrived), and the latest completion restarts its grace period.
+   */
   async completedSeriesEvents(project: string, since: string): Promise<PatchworkEvent[]> {
     const query = new URLSearchParams({
       project,
