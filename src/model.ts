@@ -155,3 +155,5 @@ export type Outcome =
   | { kind: 'failed'; key: string; title: string; reason: string; failure?: ApplyFailure; reproduce?: string }
   | { kind: 'refused'; key: string; title: string; reason: string; files: string[] }
   | { kind: 'closed'; key: string; title: string; pr: number; url: string; reason: string }
+  /** An open PR moved onto the new base, or found not to apply to it any more (labelled needs-rebase). */
+  | { kind: 'updated'; key: string; title: string; pr: number; url: string; reason: string }

@@ -88,8 +88,15 @@ describe('open PRs follow the base', () => {
     const oldBase = parseMarker(before.body ?? '')!.applyBase
     const tip = await w.commitOnBase({ 'unrelated.txt': 'new file\n' }, 'an unrelated change')
 
-    await w.run()
+    const report = await w.run()
     const after = w.gh.pulls()[0]
+    expect(report.outcomes).toContainEqual(
+      expect.objectContaining({
+        kind: 'updated',
+        pr: before.number,
+        reason: `re-applied onto ${tip.slice(0, 12)}`
+      })
+    )
     expect(after.state).toBe('open')
     expect(after.headSha).not.toBe(before.headSha)
     expect(git(w.gh.repoDir, ['rev-parse', `${after.headSha}~4`])).toBe(tip)
@@ -117,8 +124,15 @@ describe('open PRs follow the base', () => {
       'rewrite line 2'
     )
 
-    await w.run()
+    const report = await w.run()
     let pr = w.gh.pulls()[0]
+    expect(report.outcomes).toContainEqual(
+      expect.objectContaining({
+        kind: 'updated',
+        pr: pr.number,
+        reason: expect.stringMatching(/^needs-rebase: patch 1\/4/)
+      })
+    )
     expect(pr.headSha).toBe(before.headSha)
     expect(pr.body).toBe(before.body)
     expect(w.gh.labels(pr.number)).toEqual(['needs-rebase'])

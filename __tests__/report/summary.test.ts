@@ -92,13 +92,14 @@ describe('renderSummary', () => {
       skipped: 1,
       failed: 1,
       refused: 0,
-      closed: 0
+      closed: 0,
+      updated: 0
     })
     const md = renderSummary(report([opened, failed, skipped]))
     expect(md).toContain(
-      '| Discovered | Opened | Adopted | Skipped | Failed | Refused | Closed |\n' +
-        '| ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n' +
-        '| 4 | 1 | 0 | 1 | 1 | 0 | 0 |'
+      '| Discovered | Opened | Adopted | Skipped | Failed | Refused | Closed | Updated |\n' +
+        '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n' +
+        '| 4 | 1 | 0 | 1 | 1 | 0 | 0 | 0 |'
     )
     expect(md).toContain(`**Base:** vfs.base.ci at \`${BASE_SHA}\``)
   })

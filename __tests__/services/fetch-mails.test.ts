@@ -11,10 +11,9 @@ import { Patchwork } from '../../src/services/patchwork.js'
 import { makeSeries, type SeriesMails } from '../e2e/mails.js'
 import { startPatchworkStandIn, type PatchworkStandIn } from '../support/patchwork-standin.js'
 import { startPublicInbox, type PublicInbox } from '../support/public-inbox.js'
-import { deadOrigin, startServer } from './servers.js'
+import { deadOrigin, noSleep, startServer } from './servers.js'
 
 const LIST = 'linux-fsdevel'
-const noSleep = async (): Promise<void> => undefined
 
 function replyTo(mails: SeriesMails, id: string): Buffer {
   return Buffer.from(
@@ -47,7 +46,7 @@ let pi: PublicInbox
 let pw: PatchworkStandIn
 let lore: Lore
 let patchwork: Patchwork
-const refs: Record<'both' | 'pwOnly' | 'partial', SeriesRef> = {} as never
+const refs = {} as Record<'both' | 'pwOnly' | 'partial', SeriesRef>
 
 beforeAll(async () => {
   ;[pi, pw] = await Promise.all([
@@ -117,7 +116,9 @@ describe('fetchSeriesMails', () => {
       expect(fetched.source).toBe('patchwork')
       expect(fetched.mails.map(m => m.messageId)).toEqual(both.patchIds)
       expect(fetched.warnings).toHaveLength(1)
-      expect(fetched.warnings[0]).toMatch(/^lore: .*did not return gzip data.*; using Patchwork's series mbox$/)
+      expect(fetched.warnings[0]).toMatch(
+        /^lore: .*did not return gzip data.*; using Patchwork's series mbox$/
+      )
     } finally {
       await challenge.close()
     }

@@ -6,11 +6,17 @@ import { afterEach, describe, expect, it } from '@jest/globals'
 import { readFileSync } from 'node:fs'
 import { gzipSync } from 'node:zlib'
 import { HttpClient, HttpError, gunzipCapped, isGzip, parseLinkHeader } from '../../src/http.js'
-import { deadOrigin, startServer, streamForever, type TinyServer } from './servers.js'
+import {
+  deadOrigin,
+  noSleep,
+  recordingSleep,
+  startServer,
+  streamForever,
+  type TinyServer
+} from './servers.js'
 
 const SECRET = 'Token very-secret-key'
 const servers: TinyServer[] = []
-const noSleep = async (): Promise<void> => undefined
 
 async function server(...args: Parameters<typeof startServer>): Promise<TinyServer> {
   const s = await startServer(...args)
@@ -119,7 +125,7 @@ describe('HttpClient retries', () => {
   it('retries a GET after a 502 and returns the 200', async () => {
     const home = await flaky()
     const sleeps: number[] = []
-    const client = new HttpClient([home.origin], undefined, async ms => void sleeps.push(ms))
+    const client = new HttpClient([home.origin], undefined, recordingSleep(sleeps))
     const res = await client.fetch(`${home.origin}/api/1.3/events/`)
     expect(res.status).toBe(200)
     expect(res.body.toString()).toBe('fine')
@@ -141,7 +147,7 @@ describe('HttpClient retries', () => {
   it('retries a refused connection, then reports it as transient', async () => {
     const origin = await deadOrigin()
     const sleeps: number[] = []
-    const client = new HttpClient([origin], undefined, async ms => void sleeps.push(ms))
+    const client = new HttpClient([origin], undefined, recordingSleep(sleeps))
     const run = client.fetch(`${origin}/`)
     await expect(run).rejects.toMatchObject({ name: 'HttpError', transient: true })
     expect(sleeps).toHaveLength(2)
@@ -181,7 +187,8 @@ describe('parseLinkHeader', () => {
     const links = parseLinkHeader(index['series-list-page1'].Link)
     expect(links).toEqual({
       next: 'https://patchwork.example.org/api/1.3/series/?order=-id&page=2&per_page=2&project=linux-fsdevel',
-      first: 'https://patchwork.example.org/api/1.3/series/?order=-id&page=1&per_page=2&project=linux-fsdevel',
+      first:
+        'https://patchwork.example.org/api/1.3/series/?order=-id&page=1&per_page=2&project=linux-fsdevel',
       last: 'https://patchwork.example.org/api/1.3/series/?order=-id&page=5&per_page=2&project=linux-fsdevel'
     })
   })

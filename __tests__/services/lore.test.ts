@@ -9,13 +9,12 @@ import { HttpClient } from '../../src/http.js'
 import { Lore, LoreError, encodeMsgid, messageUrl } from '../../src/services/lore.js'
 import { makeSeries } from '../e2e/mails.js'
 import { startPublicInbox, type PublicInbox } from '../support/public-inbox.js'
-import { deadOrigin, startServer } from './servers.js'
+import { deadOrigin, noSleep, startServer } from './servers.js'
 
 const INBOX = 'linux-fsdevel'
 const FIRST_BATCH = new Date('2025-03-01T10:00:00Z')
 const SECOND_BATCH = new Date('2025-03-05T10:00:00Z')
 const SLASH_ID = '20250301.slash/part?x#y@example.org'
-const noSleep = async (): Promise<void> => undefined
 
 const series = makeSeries({ tag: 'lore', title: 'fs: lore thread', count: 3 })
 const REPLY_ID = 'reply-lore-1@example.org'

@@ -14,11 +14,10 @@ import {
 } from '../../src/services/patchwork.js'
 import { makeSeries } from '../e2e/mails.js'
 import { startPatchworkStandIn, type PatchworkStandIn } from '../support/patchwork-standin.js'
-import { startServer, type TinyServer } from './servers.js'
+import { noSleep, startServer, type TinyServer } from './servers.js'
 
 const PROJECT = 'linux-fsdevel'
 const LONG_AGO = '2000-01-01T00:00:00'
-const noSleep = async (): Promise<void> => undefined
 
 let pw: PatchworkStandIn
 const client = (token = '', base = pw.url): Patchwork =>
@@ -153,9 +152,7 @@ describe('series', () => {
 describe('counterFromName on real patchwork.kernel.org series', () => {
   type RawSeries = Parameters<typeof toSeriesRef>[0]
   const load = (name: string): RawSeries =>
-    JSON.parse(
-      readFileSync(new URL(`../fixtures/services/${name}`, import.meta.url), 'utf8')
-    ) as RawSeries
+    JSON.parse(readFileSync(new URL(`../fixtures/services/${name}`, import.meta.url), 'utf8')) as RawSeries
 
   it.each(['series-984880.json', 'series-970968.json'])('%s: counter order from any arrival order', file => {
     const raw = load(file)
@@ -228,7 +225,14 @@ describe('answers that point elsewhere', () => {
       if (url.pathname === '/api/1.3/') json({})
       else if (url.pathname === '/api/1.3/events/')
         json(
-          [{ id: 1, category: 'series-completed', date: '2026-11-20T10:00:00', payload: { series: { id: 7 } } }],
+          [
+            {
+              id: 1,
+              category: 'series-completed',
+              date: '2026-11-20T10:00:00',
+              payload: { series: { id: 7 } }
+            }
+          ],
           { link: `<${foreign.origin}/api/1.3/events/?page=2>; rel="next"` }
         )
       else if (url.pathname === '/api/1.3/series/7/')
@@ -324,7 +328,11 @@ describe('checks', () => {
   })
 
   it('reports a 403 for an invalid token', async () => {
-    const run = client('not-a-token').postCheck(patchId, { state: 'success', context: 'ml2pr', description: 'x' })
+    const run = client('not-a-token').postCheck(patchId, {
+      state: 'success',
+      context: 'ml2pr',
+      description: 'x'
+    })
     await expect(run).rejects.toThrow(/answered 403: .*Invalid token/)
   })
 })

@@ -49,3 +49,14 @@ export function streamForever(res: http.ServerResponse, chunk: Buffer, everyMs =
   }, everyMs)
   res.on('close', () => clearInterval(timer))
 }
+
+/** A sleep that returns at once, so retries cost no test time. */
+export const noSleep = (): Promise<void> => Promise.resolve()
+
+/** A sleep that only records how long it was asked to wait. */
+export function recordingSleep(sleeps: number[]): (ms: number) => Promise<void> {
+  return ms => {
+    sleeps.push(ms)
+    return Promise.resolve()
+  }
+}

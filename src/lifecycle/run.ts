@@ -178,8 +178,20 @@ export async function runLifecycle(ctx: LifecycleContext, fresh: SeriesResult[])
         )
         continue
       }
-      if (settings.refreshOpenPrs && ctx.repo && ctx.apply)
-        await refresh(ctx, ctx.repo, ctx.apply, bot, facts)
+      if (settings.refreshOpenPrs && ctx.repo && ctx.apply) {
+        const reason = await refresh(ctx, ctx.repo, ctx.apply, bot, facts)
+        if (reason) {
+          const { pull, marker } = bot
+          outcomes.push({
+            kind: 'updated',
+            key: marker.key,
+            title: pull.title,
+            pr: pull.number,
+            url: pull.url,
+            reason
+          })
+        }
+      }
     } catch (error) {
       // One PR's trouble (a ruleset blocking the delete, say) must not stop the others.
       log.warning(`lifecycle of #${bot.pull.number}: ${(error as Error).message}`)
@@ -221,11 +233,11 @@ async function refresh(
   apply: ApplyFn,
   bot: BotPull,
   facts: SeriesFacts
-): Promise<void> {
+): Promise<string | undefined> {
   const ref = await facts.seriesRef()
   if (!ref) {
     ctx.log.info(`#${bot.pull.number}: Patchwork no longer has series ${bot.marker.key}; not refreshed`)
-    return
+    return undefined
   }
   const refreshCtx: RefreshContext = {
     settings: ctx.settings,
@@ -245,10 +257,10 @@ async function refresh(
   switch (result.kind) {
     case 'current':
     case 'still-failing':
-      return
+      return undefined
     case 'unavailable':
       ctx.log.warning(`#${n}: not refreshed: ${result.reason}`)
-      return
+      return undefined
     case 'refreshed':
       ctx.log.info(
         result.pushed
@@ -261,7 +273,7 @@ async function refresh(
           targetUrl: bot.pull.url,
           description: `Applied cleanly; PR #${n}`
         })
-      return
+      return result.pushed ? `re-applied onto ${result.onto.slice(0, 12)}` : undefined
     case 'needs-rebase':
       ctx.log.warning(`#${n}: no longer applies to ${result.onto.slice(0, 12)}; labelled needs-rebase`)
       if (ctx.checks) {
@@ -271,6 +283,6 @@ async function refresh(
           description: `patch ${f.counter}/${f.total} no longer applies to ${result.onto.slice(0, 12)}`
         })
       }
-      return
+      return `needs-rebase: patch ${result.failure.counter}/${result.failure.total} no longer applies to ${result.onto.slice(0, 12)}`
   }
 }

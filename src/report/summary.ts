@@ -39,7 +39,8 @@ export function countOutcomes(run: Pick<RunReport, 'discovered' | 'outcomes'>): 
     skipped: 0,
     failed: 0,
     refused: 0,
-    closed: 0
+    closed: 0,
+    updated: 0
   }
   for (const o of run.outcomes) counters[o.kind]++
   return counters
@@ -63,9 +64,10 @@ function prOrReason(o: Outcome): string {
   switch (o.kind) {
     case 'opened':
     case 'adopted':
-    case 'closed': {
+    case 'closed':
+    case 'updated': {
       const pr = link(`#${o.pr}`, o.url) || `#${o.pr}`
-      return o.kind === 'closed' ? `${pr}: ${sanitizeInline(truncate(o.reason, 300))}` : pr
+      return 'reason' in o ? `${pr}: ${sanitizeInline(truncate(o.reason, 300))}` : pr
     }
     case 'skipped':
     case 'failed':
@@ -96,7 +98,8 @@ function countersTable(c: Counters): string {
     'skipped',
     'failed',
     'refused',
-    'closed'
+    'closed',
+    'updated'
   ]
   return [
     `| ${names.map(n => n.charAt(0).toUpperCase() + n.slice(1)).join(' | ')} |`,
