@@ -86,6 +86,27 @@ describe('scheduled discovery over several runs (bundled action)', () => {
     expect((await world.git(['rev-parse', `refs/heads/pw/${g}/vfs.base.ci`])).trim()).toBe(orphan)
   })
 
+  it.each([
+    ['its first GitHub API call', (r: { method: string; path: string }) => r.path.startsWith('/api/v3/')],
+    ['its first git fetch', (r: { method: string; path: string }) => r.path.endsWith('/git-upload-pack')],
+    [
+      'creating the PR',
+      (r: { method: string; path: string }) => r.method === 'POST' && r.path.endsWith('/pulls')
+    ],
+    [
+      'saving its state',
+      (r: { method: string; path: string }) => r.path.endsWith('/git-receive-pack') && r.method === 'POST'
+    ]
+  ])('is repaired by the next run when killed at %s', async (_step, isKillPoint) => {
+    const id = await post(`kill-${Math.random().toString(36).slice(2, 8)}`)
+    const from = world.github.requests.length
+    await world.run({}, { killWhen: () => world.github.requests.slice(from).some(isKillPoint) })
+    const next = await world.run()
+    expect(next.code).toBe(0)
+    expect(prsFor(id)).toBe(1)
+    expect((await world.git(['for-each-ref', `refs/heads/pw/${id}/`])).trim().split('\n')).toHaveLength(1)
+  })
+
   it('repairs a run whose PR creation failed after the push (GitHub answered 502 throughout)', async () => {
     const i = await post('india')
     world.github.injectFault({
