@@ -4,6 +4,7 @@
  * that moved away from the author's base-commit, base-map, delegate and exclude-subject.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import type { StoredPull } from '../support/github-objects.js'
 import { commitFiles } from '../support/repos.js'
 import { makeSeries, type SeriesSpec } from './mails.js'
 import { startWorld, type World } from './world.js'
@@ -24,7 +25,7 @@ describe('lifecycle and selection rules (bundled action)', () => {
     const s = makeSeries({ title: `fs: ${spec.tag}`, ...spec })
     return world.post({ cover: s.cover, patches: s.patches, delegate })
   }
-  const pullOf = (id: number, base = 'vfs.base.ci') =>
+  const pullOf = (id: number, base = 'vfs.base.ci'): StoredPull | undefined =>
     world.github.pulls().find(p => p.headRef === `pw/${id}/${base}`)
   const branchExists = async (name: string): Promise<boolean> =>
     (await world.git(['for-each-ref', `refs/heads/${name}`])).trim() !== ''
