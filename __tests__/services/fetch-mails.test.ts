@@ -140,6 +140,18 @@ describe('fetchSeriesMails', () => {
     await expect(run).rejects.toThrow(/^Patchwork series mbox: .*answered 503$/)
   })
 
+  it('gives up on a series mbox Patchwork says is gone, or that points at another host', async () => {
+    pw.injectFault({ path: /^\/series\/\d+\/mbox\/$/, status: 404, body: 'Not Found' })
+    const gone = fetchSeriesMails(refs.pwOnly, { lore, loreList: LIST, patchwork })
+    await expect(gone).rejects.toMatchObject({ transient: false })
+    const foreign = fetchSeriesMails(
+      { ...refs.pwOnly, mboxUrl: 'http://169.254.169.254/series/1/mbox/' },
+      { lore, loreList: LIST, patchwork }
+    )
+    await expect(foreign).rejects.toMatchObject({ transient: false })
+    await expect(foreign).rejects.toThrow(/Refusing to contact/)
+  })
+
   it('throws a transient FetchError when no source is configured for the series', async () => {
     const run = fetchSeriesMails({ ...refs.pwOnly, mboxUrl: undefined }, { lore, loreList: LIST, patchwork })
     await expect(run).rejects.toBeInstanceOf(FetchError)

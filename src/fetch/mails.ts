@@ -7,6 +7,7 @@ import { splitMbox } from '../assemble/mbox.js'
 import { parseMail } from '../assemble/mail.js'
 import type { Mail, SeriesRef } from '../model.js'
 import { Lore, LoreError } from '../services/lore.js'
+import { HttpError } from '../http.js'
 import type { Patchwork } from '../services/patchwork.js'
 
 export interface FetchedMails {
@@ -77,7 +78,10 @@ export async function fetchSeriesMails(
   try {
     data = await sources.patchwork.seriesMbox(ref)
   } catch (error) {
-    throw new FetchError(`Patchwork series mbox: ${(error as Error).message}`, true)
+    // Network trouble and server errors pass; a refused origin or a 404 will not get better by waiting.
+    const message = (error as Error).message
+    const transient = error instanceof HttpError ? error.transient : /answered (5\d\d|429)\b/.test(message)
+    throw new FetchError(`Patchwork series mbox: ${message}`, transient)
   }
   const parsed = await parseMbox(data, 'mbox')
   return { mails: parsed.mails, source: 'patchwork', warnings: [...warnings, ...parsed.warnings] }
