@@ -10,7 +10,7 @@ import { applySeries } from '../../src/apply/apply.js'
 import { Repo } from '../../src/apply/repo.js'
 import { runBridge, type BridgeReport } from '../../src/bridge.js'
 import { loreSeriesKey } from '../../src/discover/lore.js'
-import { EMPTY_STATE, type RunState, type StateStore } from '../../src/discover/state.js'
+import type { StateStore } from '../../src/discover/state.js'
 import { createOctokit } from '../../src/github/client.js'
 import { GitHubPulls } from '../../src/github/pulls.js'
 import { HttpClient } from '../../src/http.js'
@@ -21,6 +21,7 @@ import { Writes } from '../../src/writes.js'
 import { startGitHubStandIn, type GitHubStandIn } from '../support/github-standin.js'
 import { seedFromBundle } from '../support/repos.js'
 import { fixtureMails, openInbox, type TestInbox } from './inbox.js'
+import { MemoryState } from '../support/memory-state.js'
 
 const OWNER = 'acme'
 const REPO = 'linux'
@@ -28,20 +29,6 @@ const TOKEN = 'gh-token-for-tests'
 const LIST = 'linux-fsdevel'
 const COVER = '20221025-test1-v1-0-e4f28f57990c@linuxfoundation.org'
 const T0 = Date.parse('2026-11-20T10:00:00Z')
-
-class MemoryState implements StateStore {
-  state: RunState = { ...EMPTY_STATE, pending: [], failed: [] }
-  private version = 0
-  load(): Promise<{ state: RunState; version: string | null }> {
-    return Promise.resolve({ state: structuredClone(this.state), version: String(this.version) })
-  }
-  save(state: RunState, version: string | null): Promise<boolean> {
-    if (version !== String(this.version)) return Promise.resolve(false)
-    this.state = structuredClone(state)
-    this.version++
-    return Promise.resolve(true)
-  }
-}
 
 let gh: GitHubStandIn
 let inbox: TestInbox

@@ -10,7 +10,6 @@ import { fileURLToPath } from 'node:url'
 import { applySeries } from '../../src/apply/apply.js'
 import { Repo } from '../../src/apply/repo.js'
 import { runBridge, type BridgeReport } from '../../src/bridge.js'
-import { EMPTY_STATE, type RunState, type StateStore } from '../../src/discover/state.js'
 import { createOctokit } from '../../src/github/client.js'
 import { GitHubPulls } from '../../src/github/pulls.js'
 import { HttpClient } from '../../src/http.js'
@@ -24,6 +23,7 @@ import { startGitHubStandIn, type GitHubStandIn } from '../support/github-standi
 import { splitMbox } from '../support/patchwork-mail.js'
 import { startPatchworkStandIn, type PatchworkStandIn } from '../support/patchwork-standin.js'
 import { commitFiles, seedFromBundle } from '../support/repos.js'
+import { MemoryState } from '../support/memory-state.js'
 
 export const OWNER = 'acme'
 export const REPO = 'linux'
@@ -60,20 +60,6 @@ export interface World {
   /** Posts v2 of the series (new Message-IDs, patch 2's message reworded); returns its series id. */
   addVersion2(): Promise<number>
   close(): Promise<void>
-}
-
-class MemoryState implements StateStore {
-  private state: RunState = { ...EMPTY_STATE, pending: [], failed: [] }
-  private version = 0
-  load(): Promise<{ state: RunState; version: string | null }> {
-    return Promise.resolve({ state: structuredClone(this.state), version: String(this.version) })
-  }
-  save(state: RunState, version: string | null): Promise<boolean> {
-    if (version !== String(this.version)) return Promise.resolve(false)
-    this.state = structuredClone(state)
-    this.version++
-    return Promise.resolve(true)
-  }
 }
 
 export async function makeWorld(): Promise<World> {
