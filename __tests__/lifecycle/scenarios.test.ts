@@ -256,6 +256,17 @@ describe('Patchwork checks', () => {
     expect(checks[0]?.target_url).toMatch(/\/acme\/linux\/pull\/1$/)
     await w.run()
     expect(checkPosts(w)).toHaveLength(8)
+
+    // The base takes the conflict back: the series applies again, and the checks say so (once).
+    await w.commitOnBase({ 'file2.txt': file2 }, 'revert the conflict')
+    await w.run()
+    expect(checkPosts(w)).toHaveLength(12)
+    const newest = await fetch(
+      `${w.pw.url}/api/1.3/patches/${w.patchIds[0]}/checks/?context=ml2pr&order=-date&per_page=1`
+    )
+    expect(((await newest.json()) as { state: string }[]).map(c => c.state)).toEqual(['success'])
+    await w.run()
+    expect(checkPosts(w)).toHaveLength(12)
   })
 
   it('are not posted without a token', async () => {
