@@ -139,10 +139,18 @@ export async function startPatchworkStandIn(opts: PatchworkStandInOptions = {}):
   let base = ''
 
   const nowMicros = (): number => (Date.now() + clockOffsetMs) * 1000
-  /** Server timestamps are unique and increasing, like the database's. */
-  const stamp = (at = nowMicros()): number => (lastMicros = Math.max(at, lastMicros + 1))
+  /**
+   * Server timestamps are unique and increasing, like the database's. Uniqueness is kept by adding a
+   * microsecond, so a burst within one millisecond runs a little ahead of the clock: that is still "now".
+   * A future arrival (a patch that comes late) keeps its own time and moves nothing.
+   */
+  const stamp = (at = nowMicros()): number => {
+    if (at > Math.max(nowMicros(), lastMicros)) return at
+    lastMicros = Math.max(at, lastMicros + 1)
+    return lastMicros
+  }
   const visible = (s: { arrivedAt: number } | { date: number }): boolean =>
-    ('arrivedAt' in s ? s.arrivedAt : s.date) <= nowMicros()
+    ('arrivedAt' in s ? s.arrivedAt : s.date) <= Math.max(nowMicros(), lastMicros)
   const byId = <T extends { id: number }>(list: T[], id: number, what: string): T => {
     const found = list.find(x => x.id === id)
     if (!found) throw new Error(`no ${what} ${id}`)
