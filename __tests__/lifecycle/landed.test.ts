@@ -6,6 +6,9 @@ import {
   trailerMessageIds,
   type BaseCommitFacts
 } from '../../src/lifecycle/landed.js'
+import type { LifecycleRepo } from '../../src/lifecycle/history.js'
+import { BaseHistory, detectLanding } from '../../src/lifecycle/merged.js'
+import type { BotPull } from '../../src/lifecycle/run.js'
 import { parseMarker, renderBody } from '../../src/publish/render.js'
 import { checkVerdict } from '../../src/report/checks.js'
 import type { SeriesRef } from '../../src/model.js'
@@ -176,5 +179,40 @@ describe('the Patchwork check a result deserves', () => {
       checkVerdict({ outcome: { kind: 'opened', key, title, pr: 0, url: '(dry run)', branch: 'b' } })
     ).toBeUndefined()
     expect(checkVerdict({ outcome: { kind: 'skipped', key, title, reason: 'excluded' } })).toBeUndefined()
+  })
+})
+
+describe('detectLanding', () => {
+  const marker = {
+    key: '7',
+    version: 1,
+    messageId: 'c@x',
+    base: 'vfs.base.ci',
+    applyBase: 'a'.repeat(40),
+    name: 'n',
+    submitter: 's@x'
+  }
+  const bot = { marker, pull: {} as BotPull['pull'] }
+  const untouchable = new Proxy({} as LifecycleRepo, {
+    get: (_target, name) => () => {
+      throw new Error(`${String(name)} must not be called`)
+    }
+  })
+
+  it('fetches no history when the apply branch has not moved since the PR was applied', async () => {
+    const history = new BaseHistory(untouchable)
+    const landing = await detectLanding(untouchable, history, {
+      bot,
+      msgids: ['p1@x'],
+      applyTip: marker.applyBase
+    })
+    expect(landing).toEqual({ landed: false, matches: [], missing: [] })
+  })
+
+  it('does fetch the history once the apply branch moved', async () => {
+    const history = new BaseHistory(untouchable)
+    await expect(
+      detectLanding(untouchable, history, { bot, msgids: ['p1@x'], applyTip: 'b'.repeat(40) })
+    ).rejects.toThrow('fetchBranch must not be called')
   })
 })

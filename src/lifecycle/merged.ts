@@ -60,6 +60,11 @@ export interface LandingQuery {
   msgids: string[]
   /** Number of patches when known, to fetch the PR's commits no deeper than needed. */
   patchCount?: number
+  /**
+   * The tip of the branch the series was applied onto, when known: equal to the PR's `applyBase`, nothing
+   * can have landed since, and the base's history is not fetched at all.
+   */
+  applyTip?: string
 }
 
 /** Whether every patch of the PR's series is in its base branch, and as which commits. */
@@ -69,9 +74,10 @@ export async function detectLanding(
   query: LandingQuery
 ): Promise<Landing> {
   const { bot, msgids } = query
+  const none: Landing = { landed: false, matches: [], missing: [] }
+  if (query.applyTip === bot.marker.applyBase) return none
   const branch = bot.marker.base
   const base = await history.load(branch)
-  const none: Landing = { landed: false, matches: [], missing: [] }
   if (base.tip === bot.marker.applyBase) return none
 
   const byTrailer = findLanded(seriesPatches(msgids, []), base.facts)

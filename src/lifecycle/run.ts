@@ -25,7 +25,7 @@ import type { Settings } from '../settings.js'
 import { decidedState, isStale, supersedes, type SeriesIdentity, type VersionFacts } from './decide.js'
 import type { LifecycleRepo } from './history.js'
 import { BaseHistory, detectLanding } from './merged.js'
-import { refFromMarker, refreshPull, type RefreshContext } from './refresh.js'
+import { applyBranchOf, refFromMarker, refreshPull, type RefreshContext } from './refresh.js'
 
 export interface BotPull {
   pull: PullSummary
@@ -153,7 +153,7 @@ export async function runLifecycle(ctx: LifecycleContext, fresh: SeriesResult[])
     try {
       // Landed in the base: all patches found by Message-ID trailer or patch-id.
       if (ctx.repo && history) {
-        const landed = await landedIn(ctx.repo, history, bot, facts, log)
+        const landed = await landedIn(ctx, ctx.repo, history, bot, facts)
         if (landed) {
           const comment = renderMergedComment(bot.marker.base, landed)
           const shas = landed.map(c => c.sha.slice(0, 12)).join(', ')
@@ -202,19 +202,28 @@ export async function runLifecycle(ctx: LifecycleContext, fresh: SeriesResult[])
 
 /** The base commits the PR's patches landed as, in patch order; undefined unless every patch landed. */
 async function landedIn(
+  ctx: LifecycleContext,
   repo: LifecycleRepo,
   history: BaseHistory,
   bot: BotPull,
-  facts: SeriesFacts,
-  log: Log
+  facts: SeriesFacts
 ): Promise<{ sha: string; subject: string }[] | undefined> {
+  const { settings, log } = ctx
+  const tips = ctx.tips ?? new Map<string, string>()
   try {
     const ref = await facts.seriesRef()
     const msgids = ref && ref.patchworkId !== undefined ? ref.patchMsgids : []
+    const onto = applyBranchOf(bot.marker.base, settings)
+    let applyTip = tips.get(onto)
+    if (!applyTip) {
+      applyTip = await repo.fetchBranch(onto, 1)
+      tips.set(onto, applyTip)
+    }
     const landing = await detectLanding(repo, history, {
       bot,
       msgids,
-      patchCount: msgids.length || undefined
+      patchCount: msgids.length || undefined,
+      applyTip
     })
     if (!landing.landed) return undefined
     return [...landing.matches]
