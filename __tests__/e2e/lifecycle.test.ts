@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import type { StoredPull } from '../support/github-objects.js'
 import { commitFiles } from '../support/repos.js'
 import { makeSeries, type SeriesSpec } from './mails.js'
-import { startWorld, type World } from './world.js'
+import { startWorld, TOKEN, type World } from './world.js'
 
 const FOOTER = '\n\n---\n*Automated by ml2pr*'
 
@@ -49,6 +49,26 @@ describe('lifecycle and selection rules (bundled action)', () => {
     // Run again: nothing more is said or done.
     await world.run()
     expect(bodyOf(oldPr.number)).toHaveLength(1)
+  })
+
+  it('deletes the branch a killed run left behind after closing its PR, and leaves branches without a PR', async () => {
+    const id = await post({ tag: 'quebec', count: 1 })
+    await world.run()
+    const pr = pullOf(id)!
+    // As if a run was killed right after closing the PR: closed, branch still there.
+    await fetch(`${world.github.apiUrl}/repos/acme/linux/pulls/${pr.number}`, {
+      method: 'PATCH',
+      headers: { authorization: `token ${TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ state: 'closed' })
+    })
+    await world.git(['branch', 'pw/999999/vfs.base.ci', 'vfs.base'])
+    expect(await branchExists(`pw/${id}/vfs.base.ci`)).toBe(true)
+    const run = await world.run()
+    expect(run.code).toBe(0)
+    expect(await branchExists(`pw/${id}/vfs.base.ci`)).toBe(false)
+    expect(pullOf(id)?.state).toBe('closed')
+    expect(await branchExists('pw/999999/vfs.base.ci')).toBe(true)
+    await world.git(['branch', '-D', 'pw/999999/vfs.base.ci'])
   })
 
   it('closes v1 when v2 gets its PR, links back, and shows a range-diff', async () => {

@@ -39,6 +39,8 @@ export interface LifecycleRepo {
   rangeDiff(oldBase: string, oldHead: string, newBase: string, newHead: string): Promise<string>
   /** Points `branch` at `sha` only if it is still at `expectedOld` (through the write gate). */
   push(branch: string, sha: string, expectedOld: string): Promise<LeasePush>
+  /** Remote branches whose name starts with `prefix`, name → tip (one ls-remote). */
+  remoteBranches(prefix: string): Promise<Map<string, string>>
 }
 
 /** PR heads are fetched this deep first; most series are shorter. */
@@ -71,6 +73,7 @@ export function createLifecycleRepo(repo: Repo, writes: Writes): LifecycleRepo {
 
   return {
     fetchBranch: (branch, depth) => repo.fetchBranch(branch, { depth }),
+    remoteBranches: prefix => repo.listRemoteBranches(prefix),
 
     async fetchRange(base, head, maxDepth) {
       assertObjectId(base)

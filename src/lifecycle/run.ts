@@ -197,7 +197,33 @@ export async function runLifecycle(ctx: LifecycleContext, fresh: SeriesResult[])
       log.warning(`lifecycle of #${bot.pull.number}: ${(error as Error).message}`)
     }
   }
+  if (ctx.repo) await sweepClosedBranches(ctx, ctx.repo, open)
   return outcomes
+}
+
+/**
+ * A run killed between closing a PR and deleting its branch leaves the branch behind: delete the branches of
+ * ml2pr's closed PRs now. A branch without any PR is left alone (discovery adopts it: a run was killed
+ * between push and PR creation).
+ */
+async function sweepClosedBranches(
+  ctx: LifecycleContext,
+  repo: LifecycleRepo,
+  open: BotPull[]
+): Promise<void> {
+  const openHeads = new Set(open.map(b => b.pull.headRef))
+  for (const branch of (await repo.remoteBranches(`${ctx.settings.branchPrefix}/`)).keys()) {
+    if (openHeads.has(branch)) continue
+    try {
+      const newest = (await ctx.pulls.findByHead(branch))[0]
+      if (newest?.state === 'closed' && parseMarker(newest.body)) {
+        ctx.log.info(`deleting ${branch}: its PR #${newest.number} is closed`)
+        await ctx.pulls.deleteBranch(branch)
+      }
+    } catch (error) {
+      ctx.log.warning(`cleaning up ${branch}: ${(error as Error).message}`)
+    }
+  }
 }
 
 /** The base commits the PR's patches landed as, in patch order; undefined unless every patch landed. */
