@@ -115,7 +115,18 @@ export async function runBridge(deps: BridgeDeps): Promise<BridgeReport> {
     )
   } else if (deps.lore) {
     // Lore-only mode: discovery assembles each series from its thread, so the refs are known already.
-    const found = await discoverLoreSeries(deps.lore, loreList, state, deps.now(), settings)
+    // Failed series whose base moved go back to discovery, which finds their thread again.
+    const retries = (await seriesToRetry(failed, [], branch => tipOf(ctx, branch))).flatMap(p => {
+      const messageId = failed.get(p.key)?.messageId
+      return messageId ? [{ ...p, messageId }] : []
+    })
+    const found = await discoverLoreSeries(
+      deps.lore,
+      loreList,
+      { ...state, pending: [...state.pending, ...retries] },
+      deps.now(),
+      settings
+    )
     due = found.due
     waiting = found.pending
     loreCursor = found.cursor
@@ -165,6 +176,7 @@ export async function runBridge(deps: BridgeDeps): Promise<BridgeReport> {
         key: item.key,
         baseSha: result.failedOn,
         branch: result.base?.applyOnto,
+        messageId: result.ref?.patchworkId === undefined ? result.series?.messageId : undefined,
         reason: reasonOf(result.outcome),
         at: deps.now().toISOString()
       })

@@ -19,7 +19,8 @@ import { Lore } from '../../src/services/lore.js'
 import { readSettings } from '../../src/settings.js'
 import { Writes } from '../../src/writes.js'
 import { startGitHubStandIn, type GitHubStandIn } from '../support/github-standin.js'
-import { seedFromBundle } from '../support/repos.js'
+import { commitFiles, seedFromBundle } from '../support/repos.js'
+import { makeSeries } from '../e2e/mails.js'
 import { fixtureMails, openInbox, type TestInbox } from './inbox.js'
 import { MemoryState } from '../support/memory-state.js'
 
@@ -124,5 +125,38 @@ describe('lore-only runs', () => {
       expect(report.outcomes.map(o => [o.kind, o.key])).toEqual([['adopted', key]])
     }
     expect(gh.pulls().map(p => p.headRef)).toEqual([branch])
+  })
+
+  it('retries a series that did not apply once the base moves, not before', async () => {
+    const state = new MemoryState()
+    const T1 = T0 + 3 * 3_600_000
+    await commitFiles(gh.repoDir, {
+      branch: 'main',
+      files: { 'fs/romeo-1.c': 'taken\n' },
+      message: 'take the name'
+    })
+    const series = makeSeries({ tag: 'romeo', title: 'fs: romeo', count: 2, date: new Date(T1) })
+    const mails = [series.cover!, ...series.patches].map((raw, i) => ({ messageId: `romeo-${i}`, raw }))
+    await inbox.deliver(LIST, mails, new Date(T1))
+    const romeo = loreSeriesKey(series.coverId!)
+
+    const failed = await run(state, new Date(T1 + 20 * 60_000))
+    expect(failed.outcomes).toContainEqual(expect.objectContaining({ kind: 'failed', key: romeo }))
+    expect(state.state.failed).toMatchObject([{ key: romeo, branch: 'main', messageId: series.coverId }])
+
+    // Later, same base: seen again, not applied again.
+    const quiet = await run(state, new Date(T1 + 50 * 60_000))
+    expect(quiet.outcomes.filter(o => o.key === romeo)).toEqual([
+      expect.objectContaining({ kind: 'skipped', reason: expect.stringMatching(/^failed before on this base/) })
+    ])
+
+    await commitFiles(gh.repoDir, {
+      branch: 'main',
+      files: { 'fs/romeo-1.c': null },
+      message: 'give it back'
+    })
+    const moved = await run(state, new Date(T1 + 6 * 3_600_000))
+    expect(moved.outcomes).toContainEqual(expect.objectContaining({ kind: 'opened', key: romeo }))
+    expect(gh.pulls().filter(p => p.headRef === `pw/${romeo}/main`)).toHaveLength(1)
   })
 })

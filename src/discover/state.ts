@@ -29,6 +29,8 @@ export interface FailedSeries {
   baseSha: string
   /** The branch it was applied onto (to notice when that branch moves). */
   branch?: string
+  /** Lore-only mode: the Message-ID the series is known by, to find its thread again. */
+  messageId?: string
   reason: string
   at: string
 }
