@@ -1,6 +1,8 @@
 import type { Mail, Patch, Series, Trailer } from '../model.js'
 import { buildMailbox, classify, parentOf, type Entry, type Mailbox } from './mailbox.js'
+import { patchId } from './patch-id.js'
 import { isPullRequest } from './subject.js'
+import { findFollowupTrailers } from './trailers.js'
 
 export type SeriesAssembly = { ok: true; series: Series; warnings: string[] } | { ok: false; reason: string }
 
@@ -168,16 +170,26 @@ function buildSeries(box: Mailbox, revision: number): { series: Series; warnings
   }
   const ownCover = cover !== undefined && (cover.kind === 'other' || cover.revision === revision)
 
+  const expected = slots.length - 1
   const coverTrailers = cover ? (box.trailers.get(cover.mail.messageId) ?? []) : []
+  const others = otherRevisionPatches(box, revision)
+  const carriedFrom = new Set<string>()
   const patches: Patch[] = []
   for (let counter = 1; counter < slots.length; counter++) {
     const entry = slots[counter]
     if (!entry) continue
     const given = box.trailers.get(entry.mail.messageId) ?? []
-    patches.push({ counter, mail: entry.mail, followupTrailers: dedupe([...given, ...coverTrailers]) })
+    const carry = carriedTrailers(box, entry, given, others)
+    for (const source of carry.sources) carriedFrom.add(source)
+    for (const [from, count] of carry.counts) {
+      warnings.push(
+        `[${counter}/${expected}] carried ${count} trailer(s) over from v${from} (unchanged patch)`
+      )
+    }
+    const followupTrailers = dedupe([...given, ...carry.trailers, ...coverTrailers])
+    patches.push({ counter, mail: entry.mail, followupTrailers })
   }
 
-  const expected = slots.length - 1
   const missing = missingCounters(slots)
   if (patches.length > 0 && missing.length > 0) {
     warnings.push(`v${revision} is incomplete: missing ${missing.map(n => `[${n}/${expected}]`).join(', ')}`)
@@ -190,7 +202,7 @@ function buildSeries(box: Mailbox, revision: number): { series: Series; warnings
   const firstOwn = slots.find(e => e !== undefined && ownIds.has(e.mail.messageId))
   const identity = ownCover ? cover : (firstOwn ?? first ?? lead)
 
-  const ids = new Set([cover?.mail.messageId, ...patches.map(p => p.mail.messageId)])
+  const ids = new Set([cover?.mail.messageId, ...patches.map(p => p.mail.messageId), ...carriedFrom])
   for (const note of box.trailerNotes) if (ids.has(note.target)) warnings.push(note.text)
 
   const metadataBodies = [cover?.mail.body, slots[1]?.mail.body]
@@ -212,6 +224,67 @@ function buildSeries(box: Mailbox, revision: number): { series: Series; warnings
     messageId: (identity ?? lead).mail.messageId
   }
   return { series, warnings }
+}
+
+/** Patches of the thread's other revisions, oldest first: where carried trailers come from. */
+function otherRevisionPatches(box: Mailbox, revision: number): Entry[] {
+  return box.entries
+    .filter(e => e.kind === 'patch' && e.revision !== revision)
+    .sort((a, b) => a.revision - b.revision || dateOf(a) - dateOf(b) || a.order - b.order)
+}
+
+interface Carried {
+  trailers: Trailer[]
+  /** Trailers carried per revision they were given to. */
+  counts: Map<number, number>
+  /** Message-IDs of the unchanged patches of other revisions (their trailer notes concern this patch too). */
+  sources: string[]
+}
+
+/**
+ * Rule 21 (b4 `trailer_map`): trailers given to a patch of another revision whose `git patch-id --stable`
+ * equals this patch's carry over, unless the patch already has them (in its message or from its own
+ * reviews). A patch whose diff changed gets nothing: it has to be reviewed again.
+ */
+function carriedTrailers(box: Mailbox, patch: Entry, given: Trailer[], others: Entry[]): Carried {
+  const carried: Carried = { trailers: [], counts: new Map(), sources: [] }
+  if (others.length === 0) return carried
+  const id = patchIdOf(patch.mail)
+  if (id === undefined) return carried
+  const have = [...messageTrailers(patch.mail), ...given]
+  for (const source of others) {
+    if (source.mail.messageId === patch.mail.messageId || patchIdOf(source.mail) !== id) continue
+    carried.sources.push(source.mail.messageId)
+    for (const trailer of box.trailers.get(source.mail.messageId) ?? []) {
+      if (have.some(t => sameTrailer(t, trailer))) continue
+      have.push(trailer)
+      carried.trailers.push(trailer)
+      carried.counts.set(source.revision, (carried.counts.get(source.revision) ?? 0) + 1)
+    }
+  }
+  return carried
+}
+
+/** findSeries builds every revision of a thread from one mailbox: each mail's id is computed once. */
+const patchIds = new WeakMap<Mail, string | null>()
+
+function patchIdOf(mail: Mail): string | undefined {
+  let id = patchIds.get(mail)
+  if (id === undefined) {
+    id = patchId(mail.body) ?? null
+    patchIds.set(mail, id)
+  }
+  return id ?? undefined
+}
+
+/** The trailers already in a patch's commit message (the text before the `---` or the diff). */
+function messageTrailers(mail: Mail): Trailer[] {
+  const end = mail.body.search(/^(?:---[ \t]*$|diff -|Index: )/m)
+  return findFollowupTrailers({ ...mail, body: end === -1 ? mail.body : mail.body.slice(0, end) })
+}
+
+function sameTrailer(a: Trailer, b: Trailer): boolean {
+  return a.name.toLowerCase() === b.name.toLowerCase() && a.value.toLowerCase() === b.value.toLowerCase()
 }
 
 function missingCounters(slots: (Entry | undefined)[]): number[] {
