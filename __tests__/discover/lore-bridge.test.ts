@@ -147,7 +147,10 @@ describe('lore-only runs', () => {
     // Later, same base: seen again, not applied again.
     const quiet = await run(state, new Date(T1 + 50 * 60_000))
     expect(quiet.outcomes.filter(o => o.key === romeo)).toEqual([
-      expect.objectContaining({ kind: 'skipped', reason: expect.stringMatching(/^failed before on this base/) })
+      expect.objectContaining({
+        kind: 'skipped',
+        reason: expect.stringMatching(/^failed before on this base/)
+      })
     ])
 
     await commitFiles(gh.repoDir, {
