@@ -237,3 +237,28 @@ describe('failures of ml2pr itself fail the run (bundled action)', () => {
     expect(await world.git(['rev-list', '--count', `vfs.base..pw/${id}/vfs.base.ci`])).toBe('4\n')
   })
 })
+
+describe('lore-only mode (bundled action)', () => {
+  let world: World
+  beforeAll(async () => {
+    world = await startWorld()
+  }, 120_000)
+  afterAll(async () => world?.close())
+
+  it('finds a series on the list alone and opens one PR named by its Message-ID hash', async () => {
+    const [cover, p1, p2, p3, p4, reply] = await mailsOf('mail/b4/trailers-thread-with-followups.mbox')
+    await world.lore!.addMails('linux-fsdevel', [cover, p1, p2, p3, p4, reply])
+    const inputs = { 'patchwork-url': '', 'lore-list': 'linux-fsdevel', 'base-branch': 'vfs.base.ci' }
+    const first = await world.run(inputs)
+    expect(first.code).toBe(0)
+    const pulls = world.github.pulls()
+    expect(pulls).toHaveLength(1)
+    expect(pulls[0].headRef).toMatch(/^pw\/l[0-9a-f]{12}\/vfs\.base\.ci$/)
+    expect(pulls[0].body).toContain('(no Patchwork)')
+    expect(await world.git(['rev-list', '--count', `vfs.base..${pulls[0].headRef}`])).toBe('4\n')
+    expect(world.patchwork.requests).toEqual([])
+    const again = await world.run(inputs)
+    expect(again.code).toBe(0)
+    expect(world.github.pulls()).toHaveLength(1)
+  })
+})
