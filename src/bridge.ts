@@ -358,11 +358,17 @@ async function saveState(
   log: Log
 ): Promise<void> {
   let base = loaded
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const next = attempt === 0 ? ours : mergeStates(base.state, ours, handled)
-    if (await store.save(next, base.version)) return
-    log.info('state ref moved during this run (an overlapping run?); merging and retrying')
-    base = await store.load()
+  try {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const next = attempt === 0 ? ours : mergeStates(base.state, ours, handled)
+      if (await store.save(next, base.version)) return
+      log.info('state ref moved during this run (an overlapping run?); merging and retrying')
+      base = await store.load()
+    }
+  } catch (error) {
+    // The state only saves work; without it the next run re-scans (PRs are still looked up first).
+    log.warning(`could not save the run state: ${(error as Error).message}`)
+    return
   }
   log.warning(
     'could not save the run state after 5 attempts; the next run will re-scan (no duplicates: PRs are looked up first)'

@@ -321,7 +321,8 @@ export async function processSeries(ctx: SeriesContext, ref: SeriesRef): Promise
   const remoteSha = await ctx.remote.remoteBranchSha(branch)
   if (remoteSha !== applied.head) {
     const pushed = await ctx.remote.push(branch, applied.head, remoteSha ?? null)
-    if (!pushed.ok) {
+    // A racing run applying the same mails pushes the very same commits: that is not a failure.
+    if (!pushed.ok && (await ctx.remote.remoteBranchSha(branch)) !== applied.head) {
       return {
         outcome: {
           kind: 'failed',

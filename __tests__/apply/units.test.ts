@@ -215,6 +215,23 @@ describe('push output', () => {
     expect(rejected.status === 'rejected-by-server' && rejected.message).toContain('GH013')
   })
 
+  it('takes a lease the server found stale while locking the ref as stale, a name clash as a refusal', () => {
+    const raced = parsePushOutput(
+      `To x\n!\tabc:${ref}\t[remote rejected] (failed to update ref)\n`,
+      `remote: error: cannot lock ref '${ref}': is at ${'1'.repeat(40)} but expected ${'2'.repeat(40)}\n`,
+      ref,
+      1
+    )
+    expect(raced.status).toBe('rejected-stale')
+    const clash = parsePushOutput(
+      `To x\n!\tabc:${ref}\t[remote rejected] (failed to update ref)\n`,
+      `remote: error: cannot lock ref '${ref}': 'refs/heads/pw/1' exists; cannot create '${ref}'\n`,
+      ref,
+      1
+    )
+    expect(clash.status).toBe('rejected-by-server')
+  })
+
   it('treats a push without a ref status as an error of the whole push', () => {
     expect(() => parsePushOutput('', 'fatal: Authentication failed', ref, 128)).toThrow(
       'Authentication failed'

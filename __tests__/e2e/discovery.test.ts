@@ -124,11 +124,12 @@ describe('scheduled discovery over several runs (bundled action)', () => {
     expect(prsFor(i)).toBe(1)
   })
 
-  it('yields one PR when two runs overlap', async () => {
-    const h = await post('hotel', 4)
-    const [one, two] = await Promise.all([world.run(), world.run()])
-    expect([one.code, two.code]).toEqual([0, 0])
-    expect(prsFor(h)).toBe(1)
-    expect(world.github.pulls().filter(p => p.headRef.startsWith(`pw/${h}/`))).toHaveLength(1)
+  it('yields one PR when two runs overlap, and both runs stay green', async () => {
+    for (const tag of ['hotel', 'juliet', 'lima']) {
+      const id = await post(tag, 4)
+      const [one, two] = await Promise.all([world.run(), world.run()])
+      expect([one.code, two.code]).toEqual([0, 0])
+      expect(world.github.pulls().filter(p => p.headRef.startsWith(`pw/${id}/`))).toHaveLength(1)
+    }
   })
 })

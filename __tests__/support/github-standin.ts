@@ -212,6 +212,14 @@ export async function startGitHubStandIn(opts: GitHubStandInOptions): Promise<Gi
     if (errors.length) throw validation(doc, errors)
   }
 
+  /** GitHub checks "a pull request already exists" and creates atomically: one creation at a time here. */
+  let creations: Promise<unknown> = Promise.resolve()
+  function serially<T>(task: () => Promise<T>): Promise<T> {
+    const run = creations.then(task, task)
+    creations = run.catch(() => undefined)
+    return run
+  }
+
   async function createPull(input: Record<string, unknown>): Promise<Record<string, unknown>> {
     const doc = `${DOCS}/pulls/pulls#create-a-pull-request`
     const heads = await refresh()
@@ -351,7 +359,7 @@ export async function startGitHubStandIn(opts: GitHubStandInOptions): Promise<Gi
       const { items, link } = await listPulls(url)
       return [200, items, link ? { link } : {}]
     }
-    if (rest === '/pulls' && method === 'POST') return [201, await createPull(obj)]
+    if (rest === '/pulls' && method === 'POST') return [201, await serially(() => createPull(obj))]
     if ((m = /^\/pulls\/(\d+)$/.exec(rest))) {
       if (method === 'GET') {
         const heads = await refresh()

@@ -373,7 +373,9 @@ export function parsePushOutput(stdout: string, stderr: string, ref: string, exi
   const [flag, , summary = ''] = line.split('\t')
   if (flag !== '!') return { status: 'ok', detail: summary }
   const message = [summary, ...remoteLines].join('\n')
-  if (summary.startsWith('[rejected]')) return { status: 'rejected-stale', message }
+  // A lease the server found stale while locking the ref (another push won the race) is stale too.
+  if (summary.startsWith('[rejected]') || /is at [0-9a-f]+ but expected [0-9a-f]+/.test(message))
+    return { status: 'rejected-stale', message }
   if (/remote ref does not exist/.test(summary + stderr)) return { status: 'ok', detail: '[absent]' }
   return { status: 'rejected-by-server', message }
 }
