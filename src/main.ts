@@ -24,6 +24,8 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   try {
     const settings = readSettings(envInputReader(env), env)
     core.setSecret(settings.token)
+    // The derived basic credential git sends is masked too (actions/checkout does the same).
+    core.setSecret(Buffer.from(`x-access-token:${settings.token}`, 'utf8').toString('base64'))
     if (settings.patchworkToken) core.setSecret(settings.patchworkToken)
     const report = await runBridge(await buildDeps(settings))
     await publishReport(report)
