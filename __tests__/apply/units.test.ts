@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals'
-import { filesFromApplyErrors, reproduceCommands } from '../../src/apply/apply.js'
+import { filesFromApplyErrors } from '../../src/apply/apply.js'
 import { commitMessage, normaliseLineEndings, parseMailInfo, stripspace } from '../../src/apply/mailinfo.js'
 import { patchFiles, unquotePath } from '../../src/apply/patch-files.js'
 import {
@@ -183,13 +183,6 @@ describe('names handed to git', () => {
     expect(assertRange('refs/ml2pr/heads/main')).toBe('refs/ml2pr/heads/main')
     expect(() => assertRange('--output=/tmp/x')).toThrow()
     expect(() => assertRange('HEAD@{1}..main')).toThrow()
-  })
-
-  it('quotes the Message-ID in the reproduction commands', () => {
-    expect(reproduceCommands({ baseSha: 'abc' }, "x'; rm -rf ~; '@y")).toEqual([
-      'git checkout --detach abc',
-      "b4 shazam 'x'\\''; rm -rf ~; '\\''@y'"
-    ])
   })
 })
 

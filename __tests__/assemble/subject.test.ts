@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals'
-import { isPullRequest, parseSubject, seriesTitle } from '../../src/assemble/subject.js'
+import { isPullRequest, parseSubject } from '../../src/assemble/subject.js'
 
 describe('parseSubject', () => {
   it('reads counters, revision and prefixes', () => {
@@ -107,14 +107,5 @@ describe('isPullRequest', () => {
     ['[PATCH] pull: fix', false]
   ])('%s: %s', (subject, pull) => {
     expect(isPullRequest(parseSubject(subject))).toBe(pull)
-  })
-})
-
-describe('seriesTitle', () => {
-  it('drops leading bracket groups of Patchwork names', () => {
-    expect(seriesTitle('[bpf-next,v13,0/3] bpf: something')).toBe('bpf: something')
-    expect(seriesTitle('[v2,1/2] test: Add some lorem ipsum')).toBe('test: Add some lorem ipsum')
-    expect(seriesTitle('A sample series')).toBe('A sample series')
-    expect(seriesTitle('[only brackets]')).toBe('[only brackets]')
   })
 })

@@ -420,14 +420,3 @@ async function blobSizes(
   }
   return sizes
 }
-
-/** Commands a maintainer can run to see the failure for themselves (the caller renders and escapes them). */
-export function reproduceCommands(failure: Pick<ApplyFailure, 'baseSha'>, messageId?: string): string[] {
-  const lines = [`git checkout --detach ${failure.baseSha}`]
-  if (messageId) lines.push(`b4 shazam ${shellQuote(messageId)}`)
-  return lines
-}
-
-function shellQuote(text: string): string {
-  return `'${text.replace(/'/g, `'\\''`)}'`
-}

@@ -98,9 +98,3 @@ function stripReplyMarkers(text: string): string {
 export function isPullRequest(subject: ParsedSubject): boolean {
   return subject.prefixes.some(p => p.toLowerCase() === 'pull')
 }
-
-/** A series name without leading `[...]` groups, e.g. for a pull request title. */
-export function seriesTitle(name: string): string {
-  const title = parseSubject(name).title
-  return title || name.replace(/\s+/g, ' ').trim()
-}
