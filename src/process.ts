@@ -247,6 +247,18 @@ export async function processSeries(ctx: SeriesContext, ref: SeriesRef): Promise
   if ('reason' in selected)
     return { outcome: { kind: 'failed', key: ref.key, title, reason: selected.reason } }
   const { series } = selected
+  // Patchwork names a series by its cover letter's subject without the `[RFC PATCH …]` prefixes: the
+  // exclusion also looks at the subject as sent.
+  if (settings.excludeSubject?.test(series.subject.full)) {
+    return {
+      outcome: {
+        kind: 'skipped',
+        key: ref.key,
+        title,
+        reason: `excluded by exclude-subject (${settings.excludeSubject.source})`
+      }
+    }
+  }
   selected.warnings.forEach(w => log.info(`series ${ref.key}: ${w}`))
   log.info(
     `series ${ref.key}: v${series.revision}, ${series.patches.length} patches from ${fetched.source} (${fetched.mails.length} mails)`
