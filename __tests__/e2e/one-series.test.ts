@@ -225,6 +225,26 @@ describe('failures of ml2pr itself fail the run (bundled action)', () => {
     expect(result.stdout.replace(`::add-mask::${TOKEN}`, '')).not.toContain(TOKEN)
   })
 
+  it('fails the run when the repository does not let Actions create PRs, saying what to change', async () => {
+    const [cover, p1, p2, p3, p4] = await mailsOf('mail/b4/shazam-git1-just-series.mbox')
+    const id = await world.post({ cover, patches: [p1, p2, p3, p4] })
+    world.github.injectFault({
+      method: 'POST',
+      path: /\/pulls$/,
+      status: 403,
+      body: {
+        message: 'GitHub Actions is not permitted to create or approve pull requests.',
+        documentation_url: 'https://docs.github.com/rest/pulls/pulls#create-a-pull-request',
+        status: '403'
+      }
+    })
+    const result = await world.run({ 'series-id': String(id) })
+    expect(result.code).toBe(1)
+    expect(result.stdout).toMatch(
+      /::error::GitHub denied access .*not permitted to create or approve pull requests/
+    )
+  })
+
   it("falls back to Patchwork's series mbox when lore is unreachable, keeping the cover letter as identity", async () => {
     const [cover, p1, p2, p3, p4] = await mailsOf('mail/b4/shazam-git1-just-series.mbox')
     const id = await world.post({ cover, patches: [p1, p2, p3, p4] })
