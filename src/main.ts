@@ -13,7 +13,7 @@ import { GitHubPulls } from './github/pulls.js'
 import { HttpClient } from './http.js'
 import { createLifecycleRepo } from './lifecycle/history.js'
 import { remoteRepo } from './process.js'
-import { sanitizeLogLine } from './publish/sanitize.js'
+import { sanitizeInline, sanitizeLogLine } from './publish/sanitize.js'
 import { renderOutputs, renderSummary, type RunReport } from './report/summary.js'
 import { Lore } from './services/lore.js'
 import { Patchwork } from './services/patchwork.js'
@@ -30,7 +30,13 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     const report = await runBridge(await buildDeps(settings))
     await publishReport(report)
   } catch (error) {
-    core.setFailed(describeFailure(error))
+    const message = describeFailure(error)
+    core.setFailed(message)
+    // The job summary says it too, so a red run is explained where its results would have been.
+    await core.summary
+      .addRaw(`## ml2pr\n\n**The run failed:** ${sanitizeInline(message)}\n`, true)
+      .write()
+      .catch(() => undefined)
   }
 }
 

@@ -222,7 +222,9 @@ describe('failures of ml2pr itself fail the run (bundled action)', () => {
     expect(result.code).toBe(1)
     expect(result.stdout).toMatch(/::error::/)
     expect(result.stdout).toMatch(message)
+    expect(result.summary).toMatch(/\*\*The run failed:\*\* /)
     expect(result.stdout.replace(`::add-mask::${TOKEN}`, '')).not.toContain(TOKEN)
+    expect(result.summary).not.toContain(TOKEN)
   })
 
   it('fails the run when the repository does not let Actions create PRs, saying what to change', async () => {
