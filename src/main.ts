@@ -59,18 +59,32 @@ const log: BridgeDeps['log'] = {
   group: (name, fn) => core.group(sanitizeLogLine(name), fn)
 }
 
-export async function buildDeps(settings: Readonly<Settings>): Promise<BridgeDeps> {
+/** What a caller (the tests, the demo) may supply instead of the runner's defaults. */
+export interface DepsOptions {
+  log?: BridgeDeps['log']
+  now?: () => Date
+  /** Receives git's command lines and apply details (the runner's debug log by default). */
+  debug?: (line: string) => void
+}
+
+/** The real dependencies of a run, built from the settings alone. */
+export async function buildDeps(
+  settings: Readonly<Settings>,
+  options: DepsOptions = {}
+): Promise<BridgeDeps> {
+  const runLog = options.log ?? log
+  const debug = options.debug ?? ((line: string) => core.debug(line))
+  const now = options.now ?? (() => new Date())
   const writes = new Writes(settings.dryRun)
-  const octokit = createOctokit(settings.token, settings.apiUrl, log)
+  const octokit = createOctokit(settings.token, settings.apiUrl, runLog)
   const pulls = new GitHubPulls(octokit, settings.owner, settings.repo, writes)
   const repo = await Repo.open({
     workDir: settings.workDir,
     remoteUrl: `${settings.serverUrl}/${settings.owner}/${settings.repo}.git`,
     serverUrl: settings.serverUrl,
     token: settings.token,
-    log: line => core.debug(line)
+    log: debug
   })
-  const remote = remoteRepo(repo, writes)
   const committer = { name: settings.committerName, email: settings.committerEmail }
   // Each service gets its own client, pinned to its origin: a redirect or a `next` link elsewhere is refused.
   const patchwork = settings.patchworkUrl
@@ -79,20 +93,16 @@ export async function buildDeps(settings: Readonly<Settings>): Promise<BridgeDep
   return {
     settings,
     pulls,
-    remote,
+    remote: remoteRepo(repo, writes),
     apply: (baseSha, patches) =>
-      applySeries(repo, baseSha, patches, {
-        committer,
-        protectedPaths: settings.protectedPaths,
-        log: line => core.debug(line)
-      }),
+      applySeries(repo, baseSha, patches, { committer, protectedPaths: settings.protectedPaths, log: debug }),
     lore: new Lore(new HttpClient([settings.loreUrl]), settings.loreUrl),
     patchwork,
-    state: new GitStateStore(repo, () => new Date(), committer),
+    state: new GitStateStore(repo, now, committer),
     lifecycleRepo: createLifecycleRepo(repo, writes),
     writes,
-    log,
-    now: () => new Date()
+    log: runLog,
+    now
   }
 }
 

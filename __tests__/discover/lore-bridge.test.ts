@@ -2,22 +2,15 @@
  * Whole runs in lore-only mode (no Patchwork): a real public-inbox, the GitHub stand-in, real git. Cron
  * runs overlap and state gets lost; the series still becomes exactly one PR.
  */
+import { buildDeps } from '../../src/main.js'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { applySeries } from '../../src/apply/apply.js'
-import { Repo } from '../../src/apply/repo.js'
 import { runBridge, type BridgeReport } from '../../src/bridge.js'
 import { loreSeriesKey } from '../../src/discover/lore.js'
 import type { StateStore } from '../../src/discover/state.js'
-import { createOctokit } from '../../src/github/client.js'
-import { GitHubPulls } from '../../src/github/pulls.js'
-import { HttpClient } from '../../src/http.js'
-import { remoteRepo } from '../../src/process.js'
-import { Lore } from '../../src/services/lore.js'
 import { readSettings } from '../../src/settings.js'
-import { Writes } from '../../src/writes.js'
 import { startGitHubStandIn, type GitHubStandIn } from '../support/github-standin.js'
 import { commitFiles, seedFromBundle } from '../support/repos.js'
 import { makeSeries } from '../e2e/mails.js'
@@ -62,7 +55,7 @@ async function run(state: StateStore, now: Date): Promise<BridgeReport> {
   const settings = readSettings(name => inputs[name] ?? '', {
     GITHUB_SERVER_URL: gh.serverUrl,
     GITHUB_API_URL: gh.apiUrl,
-    RUNNER_TEMP: root,
+    RUNNER_TEMP: path.join(root, `run-${++runs}`),
     // Set but empty, as the runner passes it: lore-only mode.
     'INPUT_PATCHWORK-URL': ''
   })
@@ -72,25 +65,9 @@ async function run(state: StateStore, now: Date): Promise<BridgeReport> {
     warning: (m: string) => void lines.push(`warning: ${m}`),
     group: <T>(_name: string, fn: () => Promise<T>) => fn()
   }
-  const writes = new Writes(settings.dryRun)
-  const repo = await Repo.open({
-    workDir: path.join(root, `run-${++runs}`),
-    remoteUrl: `${gh.serverUrl}/${OWNER}/${REPO}.git`,
-    token: TOKEN
-  })
-  const remote = remoteRepo(repo, writes)
-  const committer = { name: settings.committerName, email: settings.committerEmail }
-  const report = await runBridge({
-    settings,
-    pulls: new GitHubPulls(createOctokit(TOKEN, gh.apiUrl, log), OWNER, REPO, writes),
-    remote,
-    apply: (base, p) => applySeries(repo, base, p, { committer, protectedPaths: settings.protectedPaths }),
-    lore: new Lore(new HttpClient([inbox.url]), inbox.url),
-    state,
-    writes,
-    log,
-    now: () => now
-  })
+  const deps = await buildDeps(settings, { log, now: () => now, debug: () => undefined })
+  // These runs look at discovery and publishing only: no lifecycle git.
+  const report = await runBridge({ ...deps, state, lifecycleRepo: undefined })
   expect(lines.filter(l => l.startsWith('warning:'))).toEqual([])
   return report
 }

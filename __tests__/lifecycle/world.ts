@@ -3,21 +3,13 @@
  * the Patchwork stand-in holding b4's test series, and whole bridge runs against them, each from a fresh
  * work dir as on a fresh runner. The base branch starts at the tip of b4's test repository.
  */
+import { buildDeps } from '../../src/main.js'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { applySeries } from '../../src/apply/apply.js'
-import { Repo } from '../../src/apply/repo.js'
 import { runBridge, type BridgeReport } from '../../src/bridge.js'
-import { createOctokit } from '../../src/github/client.js'
-import { GitHubPulls } from '../../src/github/pulls.js'
-import { HttpClient } from '../../src/http.js'
-import { createLifecycleRepo } from '../../src/lifecycle/history.js'
-import { remoteRepo } from '../../src/process.js'
-import { Patchwork } from '../../src/services/patchwork.js'
 import { readSettings } from '../../src/settings.js'
-import { Writes } from '../../src/writes.js'
 import { git } from '../apply/helpers.js'
 import { startGitHubStandIn, type GitHubStandIn } from '../support/github-standin.js'
 import { splitMbox } from '../support/patchwork-mail.js'
@@ -100,28 +92,15 @@ export async function makeWorld(): Promise<World> {
     const settings = readSettings(name => inputs[name] ?? '', {
       GITHUB_SERVER_URL: gh.serverUrl,
       GITHUB_API_URL: gh.apiUrl,
-      RUNNER_TEMP: root
+      RUNNER_TEMP: path.join(root, `run-${++runs}`)
     })
-    const writes = new Writes(settings.dryRun)
-    const repo = await Repo.open({
-      workDir: path.join(root, `run-${++runs}`),
-      remoteUrl: `${gh.serverUrl}/${OWNER}/${REPO}.git`,
-      token: TOKEN
-    })
-    const remote = remoteRepo(repo, writes)
-    const committer = { name: settings.committerName, email: settings.committerEmail }
-    return runBridge({
-      settings,
-      pulls: new GitHubPulls(createOctokit(TOKEN, gh.apiUrl, log), OWNER, REPO, writes),
-      remote,
-      apply: (base, p) => applySeries(repo, base, p, { committer, protectedPaths: settings.protectedPaths }),
-      patchwork: new Patchwork(new HttpClient([pw.url]), pw.url, settings.patchworkToken),
-      state,
-      writes,
+    const deps = await buildDeps(settings, {
       log,
       now: () => options.now ?? new Date(),
-      lifecycleRepo: createLifecycleRepo(repo, writes)
+      debug: () => undefined
     })
+    // No lore here: the series' mails come from Patchwork's mbox.
+    return runBridge({ ...deps, lore: undefined, state })
   }
 
   function landSeries(edit: (message: string, counter: number) => string): string[] {
