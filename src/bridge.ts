@@ -5,7 +5,9 @@
 import { discoverLoreSeries } from './discover/lore.js'
 import { planDiscovery, toServerDate } from './discover/plan.js'
 import {
+  failedId,
   mergeStates,
+  serializeState,
   type FailedSeries,
   type PendingSeries,
   type RunState,
@@ -17,18 +19,13 @@ import { listBotPulls, runLifecycle } from './lifecycle/run.js'
 import type { Outcome, SeriesRef } from './model.js'
 import { reportChecks } from './report/checks.js'
 import type { RunReport } from './report/summary.js'
-import {
-  processSeries,
-  tipOf,
-  type ApplyFn,
-  type Log,
-  type RemoteRepo,
-  type SeriesResult
-} from './process.js'
+import type { ApplyFn, Log, RemoteRepo, RunLog, SeriesResult } from './ports.js'
+import { processSeries, tipOf } from './process.js'
 import type { Lore } from './services/lore.js'
 import type { Patchwork } from './services/patchwork.js'
 import type { Settings } from './settings.js'
-import { WriteBudgetExceeded, type Writes } from './writes.js'
+import { failureKind } from './errors.js'
+import type { Writes } from './writes.js'
 
 export interface BridgeDeps {
   settings: Readonly<Settings>
@@ -39,7 +36,7 @@ export interface BridgeDeps {
   patchwork?: Patchwork
   state: StateStore
   writes: Writes
-  log: Log & { group<T>(name: string, fn: () => Promise<T>): Promise<T> }
+  log: RunLog
   now: () => Date
   /** Git for merge detection, refreshing open PRs and range-diffs (without it those are skipped). */
   lifecycleRepo?: LifecycleRepo
@@ -67,7 +64,7 @@ export async function runBridge(deps: BridgeDeps): Promise<BridgeReport> {
 
   const loaded = await deps.state.load()
   const state = loaded.state
-  const failed = new Map(state.failed.map(f => [f.key, f]))
+  const failed = new Map(state.failed.map(f => [failedId(f), f]))
   const ctx = {
     settings,
     loreList,
@@ -88,6 +85,7 @@ export async function runBridge(deps: BridgeDeps): Promise<BridgeReport> {
   let due: PendingSeries[]
   let waiting: PendingSeries[] = []
   let cursor = state.patchworkCursor
+  let patchworkSeen = state.patchworkSeen
   let loreCursor = state.loreCursor
   const loreRefs = new Map<string, SeriesRef>()
   if (settings.seriesId) {
@@ -103,13 +101,20 @@ export async function runBridge(deps: BridgeDeps): Promise<BridgeReport> {
     const since =
       state.patchworkCursor ?? toServerDate(deps.now().getTime() - settings.lookbackDays * 86_400_000)
     const events = await deps.patchwork.completedSeriesEvents(settings.patchworkProject, since)
-    const completed = events
+    // Patchwork's `since` is inclusive: the events at the cursor that were handled already are not new.
+    const seen = new Set(state.patchworkSeen ?? [])
+    const fresh = events.filter(e => !(e.date === state.patchworkCursor && seen.has(e.id)))
+    const completed = fresh
       .filter(e => e.seriesId !== undefined)
       .map(e => ({ key: String(e.seriesId), completedAt: e.date }))
     const plan = planDiscovery(state, completed, deps.now(), settings.graceMinutes)
     due = plan.due
     waiting = plan.waiting
     cursor = plan.cursor
+    patchworkSeen = [
+      ...(cursor === state.patchworkCursor ? seen : []),
+      ...fresh.filter(e => e.date === cursor).map(e => e.id)
+    ]
     log.info(
       `Discovered ${completed.length} completion event(s) since ${since}; ${due.length} due, ${waiting.length} in grace period`
     )
@@ -117,7 +122,7 @@ export async function runBridge(deps: BridgeDeps): Promise<BridgeReport> {
     // Lore-only mode: discovery assembles each series from its thread, so the refs are known already.
     // Failed series whose base moved go back to discovery, which finds their thread again.
     const retries = (await seriesToRetry(failed, [], branch => tipOf(ctx, branch))).flatMap(p => {
-      const messageId = failed.get(p.key)?.messageId
+      const messageId = failed.get(failedId(p))?.messageId
       return messageId ? [{ ...p, messageId }] : []
     })
     const found = await discoverLoreSeries(
@@ -172,7 +177,7 @@ export async function runBridge(deps: BridgeDeps): Promise<BridgeReport> {
       handled.add(item.key)
     }
     if (result.failedOn) {
-      failed.set(item.key, {
+      failed.set(failedId(item), {
         key: item.key,
         baseSha: result.failedOn,
         branch: result.base?.applyOnto,
@@ -181,9 +186,15 @@ export async function runBridge(deps: BridgeDeps): Promise<BridgeReport> {
         at: deps.now().toISOString()
       })
     } else if (result.outcome.kind === 'opened' || result.outcome.kind === 'adopted') {
-      failed.delete(item.key)
+      failed.delete(failedId(item))
     }
-    if (result.outcome.kind === 'failed' && /budget/i.test(result.outcome.reason)) break
+    if (result.budgetSpent) {
+      stillPending.push(...due.slice(index + 1).map(p => ({ ...p, reason: 'max-writes budget' })))
+      warnings.push(
+        `max-writes (${settings.maxWrites}) reached; ${due.length - index} series wait for the next run`
+      )
+      break
+    }
   }
 
   // Lifecycle over ml2pr's open PRs (superseded, decided on Patchwork, stale).
@@ -211,11 +222,17 @@ export async function runBridge(deps: BridgeDeps): Promise<BridgeReport> {
   const ours: RunState = {
     version: 1,
     patchworkCursor: cursor,
+    patchworkSeen,
     loreCursor,
     pending: stillPending,
     failed: [...failed.values()]
   }
-  if (!deps.writes.dryRun) await saveState(deps.state, loaded, ours, handled, log)
+  // A dispatch run changes only its series' branch and PR; a run that learned nothing changes no ref.
+  if (!deps.writes.dryRun && !settings.seriesId) {
+    if (serializeState(ours, deps.now()) === serializeState(state, deps.now()))
+      log.info('run state unchanged; not saved')
+    else await saveState(deps.state, loaded, ours, handled, log)
+  }
 
   return {
     dryRun: deps.writes.dryRun,
@@ -243,7 +260,7 @@ async function seriesToRetry(
   const queued = new Set(due.map(p => p.key))
   const retry: PendingSeries[] = []
   for (const f of failed.values()) {
-    if (!f.branch || f.key.includes('/') || queued.has(f.key)) continue
+    if (!f.branch || f.kind === 'refresh' || queued.has(f.key)) continue
     if ((await tipOf(f.branch)) !== f.baseSha) {
       retry.push({ key: f.key, completedAt: f.at, reason: `${f.branch} moved`, attempts: 0 })
     }
@@ -309,28 +326,21 @@ async function processRef(
     return { ...(await processSeries(ctx, ref)), ref }
   } catch (error) {
     // ml2pr's own trouble (no access, a base branch that does not exist) is not the series' fault: fail the run.
-    if (isOwnFailure(error)) throw error
+    const kind = failureKind(error)
+    if (kind === 'own') throw error
     // One broken series never stops the others; a spent budget stops everything that writes.
-    const message =
-      error instanceof WriteBudgetExceeded ? `budget: ${error.message}` : (error as Error).message
+    const message = kind === 'budget' ? `budget: ${(error as Error).message}` : (error as Error).message
     deps.log.warning(`series ${ref.key}: ${message}`)
+    if (kind === 'budget') {
+      return {
+        outcome: { kind: 'failed', key: ref.key, title: ref.name, reason: message },
+        retry: true,
+        ref,
+        budgetSpent: true
+      }
+    }
     return { outcome: { kind: 'failed', key: ref.key, title: ref.name, reason: message }, retry: true, ref }
   }
-}
-
-/**
- * Errors that say the run itself cannot work — bad credentials, missing permissions, a base branch that
- * does not exist — as opposed to trouble with one series.
- */
-export function isOwnFailure(error: unknown): boolean {
-  const e = error as { status?: number; message?: string; stderr?: string; cause?: unknown }
-  if (e.cause !== undefined && isOwnFailure(e.cause)) return true
-  if (e.status === 401) return true
-  if (e.status === 403 && !/rate limit/i.test(e.message ?? '')) return true
-  const text = `${e.stderr ?? ''}\n${e.message ?? ''}`
-  return /couldn't find remote ref|Authentication failed|could not read Username|The requested URL returned error: (401|403)/i.test(
-    text
-  )
 }
 
 async function delegatedTo(patchwork: Patchwork, seriesId: number, delegate: string): Promise<boolean> {

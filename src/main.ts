@@ -75,7 +75,7 @@ export async function buildDeps(
   const runLog = options.log ?? log
   const debug = options.debug ?? ((line: string) => core.debug(line))
   const now = options.now ?? (() => new Date())
-  const writes = new Writes(settings.dryRun)
+  const writes = new Writes(settings.dryRun, settings.maxWrites)
   const octokit = createOctokit(settings.token, settings.apiUrl, runLog)
   const pulls = new GitHubPulls(octokit, settings.owner, settings.repo, writes)
   const repo = await Repo.open({

@@ -3,44 +3,22 @@
  * guard, push, open the PR. Every step is safe to repeat: a re-run finds the PR (open or closed) or the
  * pushed branch and continues from there instead of duplicating anything.
  */
-import { assembleSeries } from './assemble/series.js'
-import { chooseBase, type BaseChoice } from './discover/base.js'
-import type { FailedSeries } from './discover/state.js'
+import { patchInputs, selectSeries } from './assemble/select.js'
+import { chooseBase } from './discover/base.js'
+import { failedId, type FailedSeries } from './discover/state.js'
 import { fetchSeriesMails, FetchError } from './fetch/mails.js'
 import type { GitHubPulls, PullSummary } from './github/pulls.js'
-import type { ApplyResult, Mail, Outcome, Series, SeriesRef, Trailer } from './model.js'
-import { findSuperseded, type BotPull } from './lifecycle/run.js'
-import type { VersionFacts } from './lifecycle/decide.js'
+import type { Series, SeriesRef } from './model.js'
+import { findSuperseded } from './lifecycle/decide.js'
 import type { LifecycleRepo } from './lifecycle/history.js'
 import { supersededRangeDiff } from './lifecycle/range-diff.js'
 import { normalizeSeriesName, renderBody, renderTitle, reproduceCommand } from './publish/render.js'
 import type { Lore } from './services/lore.js'
 import type { Patchwork } from './services/patchwork.js'
 import type { Repo } from './apply/repo.js'
+import type { ApplyFn, BotPull, Log, PatchInput, RemoteRepo, SeriesResult, VersionFacts } from './ports.js'
 import type { Settings } from './settings.js'
 import type { Writes } from './writes.js'
-
-export interface PatchInput {
-  counter: number
-  total: number
-  raw: Buffer
-  trailers: Trailer[]
-}
-
-/** The git remote as the pipeline needs it (implemented over the private blobless repository). */
-export interface RemoteRepo {
-  /** Fetches a branch tip (blobless, depth 1) and returns its sha. */
-  fetchBranch(branch: string): Promise<string>
-  /** Makes a commit available locally if the server has it; false when it does not. */
-  fetchCommit(sha: string): Promise<boolean>
-  remoteBranchSha(branch: string): Promise<string | undefined>
-  /** Pushes `sha` to `branch` only if the remote still has `expectedOld` (null: must not exist). */
-  push(
-    branch: string,
-    sha: string,
-    expectedOld: string | null
-  ): Promise<{ ok: true } | { ok: false; reason: string }>
-}
 
 /** The RemoteRepo of a private repository, its pushes going through the write gate (dry run, budget). */
 export function remoteRepo(repo: Repo, writes: Writes): RemoteRepo {
@@ -55,13 +33,6 @@ export function remoteRepo(repo: Repo, writes: Writes): RemoteRepo {
       return !result || result.status === 'ok' ? { ok: true } : { ok: false, reason: result.message }
     }
   }
-}
-
-export type ApplyFn = (baseSha: string, patches: PatchInput[]) => Promise<ApplyResult>
-
-export interface Log {
-  info(message: string): void
-  warning(message: string): void
 }
 
 export interface SeriesContext {
@@ -81,30 +52,6 @@ export interface SeriesContext {
   openBotPulls: BotPull[]
   /** Git for the range-diff against a superseded version (none without it). */
   lifecycleRepo?: LifecycleRepo
-}
-
-/** What processing a series yields besides the outcome: facts later stages (lifecycle, state) use. */
-export interface SeriesResult {
-  outcome: Outcome
-  series?: Series
-  base?: BaseChoice
-  /** Set when the series failed to apply on this tip (so it is retried only when the base moves). */
-  failedOn?: string
-  /** A transient problem: try again next run. */
-  retry?: boolean
-  /** The series' identity, for relating it to older versions. */
-  newer?: VersionFacts
-  ref?: SeriesRef
-}
-
-/** What the apply step needs of each patch: the raw mail and the review trailers to add. */
-export function patchInputs(series: Series): PatchInput[] {
-  return series.patches.map(p => ({
-    counter: p.counter,
-    total: series.patches.length,
-    raw: p.mail.raw,
-    trailers: p.followupTrailers
-  }))
 }
 
 export function branchName(prefix: string, key: string, base: string): string {
@@ -134,53 +81,6 @@ export async function tipOf(ctx: Pick<SeriesContext, 'remote' | 'tips'>, branch:
     ctx.tips.set(branch, sha)
   }
   return sha
-}
-
-/** Picks the series' mails: b4's assembly, cross-checked against the patches Patchwork lists. */
-export function selectSeries(
-  ref: SeriesRef,
-  mails: Mail[]
-): { series: Series; warnings: string[] } | { reason: string } {
-  // Patchwork's series mbox (the fallback source) has no cover letter: anchor on patch 1 then.
-  const have = new Set(mails.map(m => m.messageId))
-  const anchor =
-    ref.coverMsgid && have.has(ref.coverMsgid) ? ref.coverMsgid : (ref.patchMsgids[0] ?? ref.coverMsgid)
-  const assembled = assembleSeries(mails, { messageId: anchor, revision: ref.version })
-  if (!assembled.ok) return { reason: assembled.reason }
-  const { series } = assembled
-  const warnings = [...assembled.warnings]
-  if (ref.patchMsgids.length > 0) {
-    const expected = ref.patchMsgids.join(' ')
-    const got = series.patches.map(p => p.mail.messageId).join(' ')
-    if (expected !== got) {
-      // Patchwork's list is the series as the maintainer sees it; keep exactly those mails, in its order.
-      const byId = new Map(mails.map(m => [m.messageId, m]))
-      const chosen = ref.patchMsgids.map(id => byId.get(id))
-      if (chosen.some(m => !m))
-        return { reason: `the mails do not contain every patch Patchwork lists for series ${ref.key}` }
-      const trailers = new Map(series.patches.map(p => [p.mail.messageId, p.followupTrailers]))
-      series.patches = chosen.map((mail, index) => ({
-        counter: index + 1,
-        mail: mail!,
-        followupTrailers: trailers.get(mail!.messageId) ?? []
-      }))
-      warnings.push('the thread holds other patch mails too; used the patches Patchwork lists')
-    }
-  }
-  // The series is known by its cover letter's Message-ID even when the mails came without it.
-  if (ref.coverMsgid) series.messageId = ref.coverMsgid
-  if (!series.complete && ref.patchMsgids.length === 0) {
-    return { reason: `incomplete: missing patch ${series.missing.join(', ')} of ${series.expected}` }
-  }
-  // A third party replying into the thread with a [PATCH n/N] must not become part of someone's series.
-  const sender = (series.cover ?? series.patches[0]?.mail)?.from.email.toLowerCase()
-  const stranger = series.patches.find(p => p.mail.from.email.toLowerCase() !== sender)
-  if (stranger) {
-    return {
-      reason: `patch ${stranger.counter} was sent by ${stranger.mail.from.email}, not by the series' sender ${sender ?? '?'}`
-    }
-  }
-  return { series, warnings }
 }
 
 export async function processSeries(ctx: SeriesContext, ref: SeriesRef): Promise<SeriesResult> {
@@ -271,7 +171,7 @@ export async function processSeries(ctx: SeriesContext, ref: SeriesRef): Promise
   // 3. Apply onto the tip of the apply branch; a failure on this same tip is not retried.
   const baseSha = await tipOf(ctx, base.applyOnto)
   // A manual run (series-id) always tries again: someone asked for it.
-  const previous = settings.seriesId ? undefined : ctx.failed.get(ref.key)
+  const previous = settings.seriesId ? undefined : ctx.failed.get(failedId(ref))
   if (previous && previous.baseSha === baseSha) {
     return {
       outcome: {

@@ -39,6 +39,8 @@ export interface Settings {
   refreshOpenPrs: boolean
   excludeSubject?: RegExp
   maxSeries: number
+  /** Writes per run (pushes, PR and comment requests, Patchwork checks); the rest wait for the next run. */
+  maxWrites: number
   protectedPaths: string[]
   committerName: string
   committerEmail: string
@@ -64,6 +66,7 @@ export const DEFAULTS = {
   'refresh-open-prs': 'true',
   'exclude-subject': '^\\[[^\\]]*\\b(GIT PULL|RFC)\\b',
   'max-series': '20',
+  'max-writes': '200',
   'protected-paths': '.github/',
   'committer-name': 'ml2pr',
   'committer-email': 'ml2pr@users.noreply.github.com',
@@ -156,6 +159,7 @@ export function readSettings(input: InputReader, env: NodeJS.ProcessEnv): Readon
     refreshOpenPrs: readBoolean('refresh-open-prs', get('refresh-open-prs')),
     excludeSubject: readRegExp('exclude-subject', get('exclude-subject')),
     maxSeries: readNumber('max-series', get('max-series'), 1, 500),
+    maxWrites: readNumber('max-writes', get('max-writes'), 1, 10_000),
     protectedPaths: splitList(get('protected-paths')).map(p => p.replace(/^\/+/, '')),
     committerName: get('committer-name'),
     committerEmail: get('committer-email'),

@@ -3,7 +3,9 @@
  * `dry-run` by recording what would have happened, and keeps a per-run budget of writes so a flood of
  * series cannot trip GitHub's content-creation limits; what is left waits for the next run.
  */
-export class WriteBudgetExceeded extends Error {
+import { BudgetExceeded } from './errors.js'
+
+export class WriteBudgetExceeded extends BudgetExceeded {
   override name = 'WriteBudgetExceeded'
 }
 

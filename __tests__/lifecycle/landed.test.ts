@@ -8,7 +8,7 @@ import {
 } from '../../src/lifecycle/landed.js'
 import type { LifecycleRepo } from '../../src/lifecycle/history.js'
 import { BaseHistory, detectLanding } from '../../src/lifecycle/merged.js'
-import type { BotPull } from '../../src/lifecycle/run.js'
+import type { BotPull } from '../../src/ports.js'
 import { parseMarker, renderBody } from '../../src/publish/render.js'
 import { checkVerdict } from '../../src/report/checks.js'
 import type { SeriesRef } from '../../src/model.js'

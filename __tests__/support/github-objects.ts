@@ -405,6 +405,39 @@ export function refObject(ctx: RepoContext, branch: string, sha: string): Record
   }
 }
 
+/** A ref of any kind (`refs/heads/x`, `refs/ml2pr/state`), as the git refs API shows it. */
+export function gitRefObject(ctx: RepoContext, name: string, sha: string): Record<string, unknown> {
+  const repoUrl = `${ctx.apiUrl}/repos/${ctx.owner}/${ctx.repo}`
+  return {
+    ref: name,
+    node_id: nodeId('Ref', REPO_ID),
+    url: `${repoUrl}/git/${name}`,
+    object: { sha, type: 'commit', url: `${repoUrl}/git/commits/${sha}` }
+  }
+}
+
+/** `GET /repos/{owner}/{repo}/git/commits/{sha}`. */
+export function gitCommitObject(ctx: RepoContext, c: CommitInfo): Record<string, unknown> {
+  const repoUrl = `${ctx.apiUrl}/repos/${ctx.owner}/${ctx.repo}`
+  const html = `${ctx.serverUrl}/${ctx.owner}/${ctx.repo}`
+  return {
+    sha: c.sha,
+    node_id: nodeId('Commit', REPO_ID),
+    url: `${repoUrl}/git/commits/${c.sha}`,
+    html_url: `${html}/commit/${c.sha}`,
+    author: { name: c.authorName, email: c.authorEmail, date: c.authorDate },
+    committer: { name: c.committerName, email: c.committerEmail, date: c.committerDate },
+    tree: { sha: c.tree, url: `${repoUrl}/git/trees/${c.tree}` },
+    message: c.message,
+    parents: c.parents.map(p => ({
+      sha: p,
+      url: `${repoUrl}/git/commits/${p}`,
+      html_url: `${html}/commit/${p}`
+    })),
+    verification: { verified: false, reason: 'unsigned', signature: null, payload: null, verified_at: null }
+  }
+}
+
 export interface CommitInfo {
   sha: string
   tree: string

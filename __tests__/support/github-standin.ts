@@ -27,6 +27,8 @@ import {
   issueObject,
   labelObject,
   pullObject,
+  gitCommitObject,
+  gitRefObject,
   refObject,
   simplePullObject,
   type CommitInfo,
@@ -397,6 +399,35 @@ export async function startGitHubStandIn(opts: GitHubStandInOptions): Promise<Gi
       pr.labels = pr.labels.filter(l => l !== name)
       pr.updatedAt = now()
       return [200, pr.labels.map(l => labelObject(ctx, l, labelId(l)))]
+    }
+    // The git database: refs by prefix (`matching-refs` matches the start of the name, not whole path
+    // components), any ref by its full name, and commit objects.
+    if ((m = /^\/git\/matching-refs\/(.*)$/.exec(rest)) && method === 'GET') {
+      const prefix = `refs/${decodeURIComponent(m[1])}`
+      const out = await git(repoDir, ['for-each-ref', '--format=%(refname) %(objectname)', 'refs/'])
+      const refs = out
+        .split('\n')
+        .filter(Boolean)
+        .map(line => line.split(' '))
+        .filter(([name]) => (name ?? '').startsWith(prefix))
+        .map(([name = '', sha = '']) => gitRefObject(ctx, name, sha))
+      return [200, refs]
+    }
+    if (
+      (m = /^\/git\/ref\/(.+)$/.exec(rest)) &&
+      method === 'GET' &&
+      !decodeURIComponent(m[1]).startsWith('heads/')
+    ) {
+      const name = `refs/${decodeURIComponent(m[1])}`
+      const sha = await revParse(repoDir, name)
+      if (!sha) throw notFound(`${DOCS}/git/refs#get-a-reference`)
+      return [200, gitRefObject(ctx, name, sha)]
+    }
+    if ((m = /^\/git\/commits\/([0-9a-f]{40})$/.exec(rest)) && method === 'GET') {
+      const sha = m[1]
+      const type = await git(repoDir, ['cat-file', '-t', sha]).catch(() => '')
+      if (type.trim() !== 'commit') throw notFound(`${DOCS}/git/commits#get-a-commit-object`)
+      return [200, gitCommitObject(ctx, await commitInfo(sha))]
     }
     // Octokit sends `heads/x` of a ref as `heads%2Fx`; GitHub accepts both.
     if ((m = /^\/git\/refs?\/(.+)$/.exec(rest)) && decodeURIComponent(m[1]).startsWith('heads/')) {

@@ -106,6 +106,16 @@ export class GitError extends Error {
     super(`git ${command} failed${exitCode === null ? '' : ` (exit ${exitCode})`}: ${stderr || 'no message'}`)
     this.name = 'GitError'
   }
+
+  /**
+   * The run's own failure rather than one series': the server refused the token or the permission, or a
+   * branch ml2pr was told to use does not exist. git says so only in its message, so this is read here, once.
+   */
+  get own(): boolean {
+    return /couldn't find remote ref|Authentication failed|could not read Username|The requested URL returned error: (401|403)/i.test(
+      this.stderr
+    )
+  }
 }
 
 export class Git {

@@ -2,22 +2,9 @@
  * Lifecycle decisions, pure: is a PR stale, which older PR does a new series version supersede, are all
  * of a series' patches decided on Patchwork. The runner (run.ts) only fetches facts and carries these out.
  */
-
-/** What ml2pr wrote about a series in its PR's hidden marker. */
-export interface SeriesIdentity {
-  key: string
-  version: number
-  messageId: string
-  submitterEmail?: string
-  /** Series name normalised by normalizeSeriesName. */
-  name?: string
-  changeId?: string
-}
-
-export interface VersionFacts extends SeriesIdentity {
-  /** Message-IDs this series' cover (or patch 1) replies to: a v2 sent In-Reply-To v1's cover. */
-  repliesTo: string[]
-}
+import type { PullSummary } from '../github/pulls.js'
+import type { BotPull, SeriesIdentity, VersionFacts } from '../ports.js'
+import { parseMarker, type PrMarker } from '../publish/render.js'
 
 export function isStale(createdAt: string, now: Date, closeAfterDays: number): boolean {
   return now.getTime() - Date.parse(createdAt) >= closeAfterDays * 86_400_000
@@ -46,3 +33,31 @@ export function decidedState(states: string[], closeOnStates: string[]): string 
   if (!states.every(s => closing.has(s.toLowerCase()))) return undefined
   return [...new Set(states)].join(', ')
 }
+
+export function identityOf(marker: PrMarker): SeriesIdentity {
+  return {
+    key: marker.key,
+    version: marker.version,
+    messageId: marker.messageId,
+    submitterEmail: marker.submitter,
+    name: marker.name,
+    changeId: marker.changeId
+  }
+}
+
+/** ml2pr's PRs among these: the ones whose body starts with ml2pr's marker. */
+export function botPullsOf(pulls: PullSummary[]): BotPull[] {
+  return pulls.flatMap(pull => {
+    const marker = parseMarker(pull.body)
+    return marker ? [{ pull, marker }] : []
+  })
+}
+
+/** The open PRs an incoming series version replaces, oldest version first. */
+export function findSuperseded(newer: VersionFacts, open: BotPull[]): BotPull[] {
+  return open
+    .filter(b => supersedes(newer, identityOf(b.marker)))
+    .sort((a, b) => a.marker.version - b.marker.version)
+}
+
+export type { SeriesIdentity, VersionFacts }

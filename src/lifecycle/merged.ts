@@ -4,7 +4,7 @@
  * from commit messages, which costs nothing more; the patch-id fallback fetches the PR's commits and computes
  * patch-ids only for base commits that change exactly the same files as one of them, so its blobs stay few.
  */
-import type { BotPull } from './run.js'
+import type { BotPull } from '../ports.js'
 import type { HistoryCommit, LifecycleRepo } from './history.js'
 import { findLanded, seriesPatches, trailerMessageIds, type BaseCommitFacts, type Landing } from './landed.js'
 

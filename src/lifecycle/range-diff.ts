@@ -3,9 +3,8 @@
  * commits and the new ones. Optional by nature: any trouble (the old head gone, history too deep, git failing)
  * means no range-diff, never a failed series.
  */
-import type { Log } from '../process.js'
+import type { BotPull, Log } from '../ports.js'
 import type { LifecycleRepo } from './history.js'
-import type { BotPull } from './run.js'
 
 /** Larger range-diffs are cut here; the body renderer shortens further if the whole body must shrink. */
 export const RANGE_DIFF_MAX = 30_000

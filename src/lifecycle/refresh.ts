@@ -4,16 +4,16 @@
  * head; the marker then names the new base. When it no longer applies the PR is left as it was, gets one
  * comment per episode and the `needs-rebase` label, and is tried again only once the base moves again.
  */
-import type { FailedSeries } from '../discover/state.js'
+import { failedId, type FailedSeries } from '../discover/state.js'
 import type { FetchedMails } from '../fetch/mails.js'
 import type { GitHubPulls } from '../github/pulls.js'
 import type { ApplyFailure, SeriesRef } from '../model.js'
-import { patchInputs, selectSeries, type ApplyFn, type Log } from '../process.js'
+import { patchInputs, selectSeries } from '../assemble/select.js'
+import type { ApplyFn, BotPull, Log } from '../ports.js'
 import { renderNeedsRebaseComment, reproduceCommand, type LoreArchive } from '../publish/render.js'
 import type { Settings } from '../settings.js'
 import { withApplyBase } from './body.js'
 import type { LifecycleRepo } from './history.js'
-import type { BotPull } from './run.js'
 
 export const NEEDS_REBASE_LABEL = 'needs-rebase'
 
@@ -30,7 +30,7 @@ export interface RefreshContext {
   tips: Map<string, string>
   /**
    * Failures saved in the run state, with the tip they happened on. A PR's refresh is kept under
-   * `refresh/<key>`, apart from the series' own entry, which processing clears when it adopts the PR.
+   * kind `refresh`, apart from the series' own entry, which processing clears when it adopts the PR.
    */
   failed: Map<string, FailedSeries>
   now: () => Date
@@ -76,7 +76,7 @@ export async function refreshPull(ctx: RefreshContext, bot: BotPull, ref: Series
     ctx.tips.set(onto, tip)
   }
   if (tip === marker.applyBase) return { kind: 'current' }
-  const failedKey = `refresh/${marker.key}`
+  const failedKey = failedId({ key: marker.key, kind: 'refresh' })
   const failedBefore = ctx.failed.get(failedKey)
   if (failedBefore?.baseSha === tip)
     return { kind: 'unavailable', reason: `failed before on ${tip.slice(0, 12)}` }
@@ -104,7 +104,13 @@ export async function refreshPull(ctx: RefreshContext, bot: BotPull, ref: Series
     )
     if (!pull.labels.includes(NEEDS_REBASE_LABEL)) await ctx.pulls.addLabel(pull.number, NEEDS_REBASE_LABEL)
     const reason = `patch ${applied.failure.counter}/${applied.failure.total} does not apply to ${onto}`
-    ctx.failed.set(failedKey, { key: failedKey, baseSha: tip, reason, at: ctx.now().toISOString() })
+    ctx.failed.set(failedKey, {
+      key: marker.key,
+      kind: 'refresh',
+      baseSha: tip,
+      reason,
+      at: ctx.now().toISOString()
+    })
     return { kind: 'needs-rebase', onto: tip, failure: applied.failure }
   }
 

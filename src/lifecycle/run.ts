@@ -7,30 +7,24 @@
  */
 import type { FailedSeries } from '../discover/state.js'
 import { fetchSeriesMails } from '../fetch/mails.js'
-import type { GitHubPulls, PullSummary } from '../github/pulls.js'
+import type { GitHubPulls } from '../github/pulls.js'
 import type { Outcome, SeriesRef } from '../model.js'
-import type { ApplyFn, Log, SeriesResult } from '../process.js'
+import type { ApplyFn, BotPull, Log, SeriesResult } from '../ports.js'
 import {
   parseMarker,
   renderMergedComment,
   renderStaleComment,
   renderStateComment,
-  renderSupersededComment,
-  type PrMarker
+  renderSupersededComment
 } from '../publish/render.js'
 import { postSeriesChecks, type CheckDeps } from '../report/checks.js'
 import type { Lore } from '../services/lore.js'
 import type { Patchwork } from '../services/patchwork.js'
 import type { Settings } from '../settings.js'
-import { decidedState, isStale, supersedes, type SeriesIdentity, type VersionFacts } from './decide.js'
+import { botPullsOf, decidedState, findSuperseded, isStale } from './decide.js'
 import type { LifecycleRepo } from './history.js'
 import { BaseHistory, detectLanding } from './merged.js'
 import { applyBranchOf, refFromMarker, refreshPull, type RefreshContext } from './refresh.js'
-
-export interface BotPull {
-  pull: PullSummary
-  marker: PrMarker
-}
 
 export interface LifecycleContext {
   settings: Readonly<Settings>
@@ -53,31 +47,9 @@ export interface LifecycleContext {
   checks?: CheckDeps
 }
 
-export function identityOf(marker: PrMarker): SeriesIdentity {
-  return {
-    key: marker.key,
-    version: marker.version,
-    messageId: marker.messageId,
-    submitterEmail: marker.submitter,
-    name: marker.name,
-    changeId: marker.changeId
-  }
-}
-
 /** ml2pr's open PRs: same repository, our branch prefix, and our marker. */
 export async function listBotPulls(pulls: GitHubPulls, branchPrefix: string): Promise<BotPull[]> {
-  const open = await pulls.listOpen(`${branchPrefix}/`)
-  return open.flatMap(pull => {
-    const marker = parseMarker(pull.body)
-    return marker ? [{ pull, marker }] : []
-  })
-}
-
-/** The open PRs an incoming series version replaces, oldest version first. */
-export function findSuperseded(newer: VersionFacts, open: BotPull[]): BotPull[] {
-  return open
-    .filter(b => supersedes(newer, identityOf(b.marker)))
-    .sort((a, b) => a.marker.version - b.marker.version)
+  return botPullsOf(await pulls.listOpen(`${branchPrefix}/`))
 }
 
 /** What Patchwork knows of a PR's series, fetched at most once per PR. */

@@ -4,7 +4,7 @@
  * read first and a new one is posted only when the state (or the PR it points to) changed; re-runs post nothing.
  * Without a Patchwork token nothing is posted at all.
  */
-import type { Log, SeriesResult } from '../process.js'
+import type { Log, SeriesResult } from '../ports.js'
 import type { CheckInput, Patchwork } from '../services/patchwork.js'
 import type { Writes } from '../writes.js'
 

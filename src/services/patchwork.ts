@@ -9,6 +9,9 @@ import type { Person, SeriesRef } from '../model.js'
 
 export const API_VERSIONS = ['1.3', '1.2', '1.1'] as const
 
+/** Patchwork's largest page (MAX_REST_RESULTS_PER_PAGE): an idle run reads one page. */
+const EVENTS_PER_PAGE = 250
+
 export interface PatchworkProject {
   id: number
   linkName: string
@@ -24,6 +27,8 @@ export interface PatchworkEvent {
   date: string
   seriesId?: number
   patchId?: number
+  /** The patch's Message-ID without angle brackets (patch events). */
+  patchMsgid?: string
   currentState?: string
 }
 
@@ -123,15 +128,43 @@ export class Patchwork {
     }
   }
 
-  /** Validates the project once: an unknown project would otherwise silently match nothing. */
+  /**
+   * Validates the project once: an unknown project would otherwise silently match nothing. Also settles the
+   * API version in the same request: the project is asked for under the newest version first, and only a 404
+   * makes the version root tell "no such project" from "no such version".
+   */
   async project(linkName: string): Promise<PatchworkProject> {
-    const res = await this.getJson<{
+    type RawProject = {
       id: number
       link_name: string
       list_id: string
       list_email: string
       list_archive_url?: string
-    }>(await this.api(`projects/${encodeURIComponent(linkName)}/`))
+    }
+    const path = `projects/${encodeURIComponent(linkName)}/`
+    let res: { data: RawProject } | undefined
+    if (this.version) {
+      res = await this.getJson<RawProject>(await this.api(path))
+    } else {
+      for (const candidate of API_VERSIONS) {
+        res = await this.getJson<RawProject>(`${this.baseUrl}/api/${candidate}/${path}`)
+        if (res) {
+          this.version = candidate
+          break
+        }
+        const root = await this.http.fetch(`${this.baseUrl}/api/${candidate}/`, { headers: jsonHeaders() })
+        if (root.status === 200) {
+          this.version = candidate
+          break
+        }
+        if (root.status !== 404)
+          throw new PatchworkError(`Patchwork ${this.baseUrl} answered ${root.status} for /api/${candidate}/`)
+      }
+      if (!this.version)
+        throw new PatchworkError(
+          `${this.baseUrl} offers none of the Patchwork API versions ${API_VERSIONS.join(', ')}`
+        )
+    }
     if (!res) throw new PatchworkError(`Patchwork project '${linkName}' does not exist on ${this.baseUrl}`)
     const p = res.data
     return {
@@ -149,21 +182,25 @@ export class Patchwork {
   }
 
   /**
-   * series-completed events since a server-time cursor, oldest first. Not de-duplicated: a series can
-   * complete again (an extra patch arrived), and the latest completion restarts its grace period.
+   * Events of these categories since a server-time cursor (inclusive, as Patchwork's `since` is), oldest
+   * first, in one paged list: repeated `category` keys are OR'ed (API 1.1+). Not de-duplicated: a series
+   * can complete again (an extra patch arrived), and the latest completion restarts its grace period.
    */
-  async completedSeriesEvents(project: string, since: string): Promise<PatchworkEvent[]> {
-    const query = new URLSearchParams({
-      project,
-      category: 'series-completed',
-      since,
-      order: 'date',
-      per_page: '100'
-    })
+  async events(project: string, since: string, categories: readonly string[]): Promise<PatchworkEvent[]> {
+    const query = new URLSearchParams({ project })
+    for (const category of categories) query.append('category', category)
+    query.set('since', since)
+    query.set('order', 'date')
+    query.set('per_page', String(EVENTS_PER_PAGE))
     const events: PatchworkEvent[] = []
     for await (const raw of this.list<RawEvent>(`${await this.api('events/')}?${query.toString()}`))
       events.push(toEvent(raw))
     return events
+  }
+
+  /** series-completed events since a server-time cursor, oldest first. */
+  async completedSeriesEvents(project: string, since: string): Promise<PatchworkEvent[]> {
+    return this.events(project, since, ['series-completed'])
   }
 
   async patchStates(seriesId: number): Promise<PatchState[]> {
@@ -227,7 +264,7 @@ interface RawEvent {
   id: number
   category: string
   date: string
-  payload: { series?: { id: number }; patch?: { id: number }; current_state?: string }
+  payload: { series?: { id: number }; patch?: { id: number; msgid?: string }; current_state?: string }
 }
 interface RawPatch {
   id: number
@@ -243,6 +280,7 @@ function toEvent(raw: RawEvent): PatchworkEvent {
     date: raw.date,
     seriesId: raw.payload.series?.id,
     patchId: raw.payload.patch?.id,
+    patchMsgid: raw.payload.patch?.msgid === undefined ? undefined : stripBrackets(raw.payload.patch.msgid),
     currentState: raw.payload.current_state
   }
 }
