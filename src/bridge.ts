@@ -3,7 +3,7 @@
  * Every dependency is passed in, so tests drive the real logic against stand-ins.
  */
 import { discoverLoreSeries } from './discover/lore.js'
-import { planDiscovery, toServerDate } from './discover/plan.js'
+import { parseServerDate, planDiscovery, toServerDate } from './discover/plan.js'
 import {
   failedId,
   mergeStates,
@@ -86,6 +86,8 @@ export async function runBridge(deps: BridgeDeps): Promise<BridgeReport> {
   let waiting: PendingSeries[] = []
   let cursor = state.patchworkCursor
   let patchworkSeen = state.patchworkSeen
+  // Patches whose Patchwork state changed since the cursor (undefined: not known, as in a dispatch run).
+  let stateChanged: number[] | undefined
   let loreCursor = state.loreCursor
   const loreRefs = new Map<string, SeriesRef>()
   if (settings.seriesId) {
@@ -100,17 +102,26 @@ export async function runBridge(deps: BridgeDeps): Promise<BridgeReport> {
   } else if (deps.patchwork) {
     const since =
       state.patchworkCursor ?? toServerDate(deps.now().getTime() - settings.lookbackDays * 86_400_000)
-    const events = await deps.patchwork.completedSeriesEvents(settings.patchworkProject, since)
+    // One paged list: new work, and (for close-on-states) the patches whose state changed.
+    const categories =
+      settings.closeOnStates.length > 0 ? ['series-completed', 'patch-state-changed'] : ['series-completed']
+    const events = await deps.patchwork.events(settings.patchworkProject, since, categories)
     // Patchwork's `since` is inclusive: the events at the cursor that were handled already are not new.
     const seen = new Set(state.patchworkSeen ?? [])
     const fresh = events.filter(e => !(e.date === state.patchworkCursor && seen.has(e.id)))
     const completed = fresh
-      .filter(e => e.seriesId !== undefined)
+      .filter(e => e.category === 'series-completed' && e.seriesId !== undefined)
       .map(e => ({ key: String(e.seriesId), completedAt: e.date }))
     const plan = planDiscovery(state, completed, deps.now(), settings.graceMinutes)
     due = plan.due
     waiting = plan.waiting
-    cursor = plan.cursor
+    cursor = fresh.reduce(
+      (latest, e) => (!latest || parseServerDate(e.date) > parseServerDate(latest) ? e.date : latest),
+      plan.cursor
+    )
+    stateChanged = fresh.flatMap(e =>
+      e.category === 'patch-state-changed' && e.patchId !== undefined ? [e.patchId] : []
+    )
     patchworkSeen = [
       ...(cursor === state.patchworkCursor ? seen : []),
       ...fresh.filter(e => e.date === cursor).map(e => e.id)
@@ -197,6 +208,22 @@ export async function runBridge(deps: BridgeDeps): Promise<BridgeReport> {
     }
   }
 
+  // Which PRs may have been decided on Patchwork: those whose patches changed state since the cursor. Each
+  // changed patch names its series with one request, unless that costs more than asking per open PR.
+  let decidedCandidates: Set<string> | undefined
+  if (stateChanged && deps.patchwork) {
+    const patchwork = deps.patchwork
+    const changed = [...new Set(stateChanged)]
+    if (changed.length === 0) decidedCandidates = new Set()
+    else if (changed.length <= ctx.openBotPulls.length) {
+      decidedCandidates = new Set()
+      for (const id of changed) {
+        const series = await patchwork.patchSeries(id).catch(() => undefined)
+        if (series !== undefined) decidedCandidates.add(String(series))
+      }
+    }
+  }
+
   // Lifecycle over ml2pr's open PRs (superseded, decided on Patchwork, stale).
   const closed = await log.group('Lifecycle of open PRs', () =>
     runLifecycle(
@@ -212,7 +239,8 @@ export async function runBridge(deps: BridgeDeps): Promise<BridgeReport> {
         loreList,
         tips: ctx.tips,
         failed,
-        checks
+        checks,
+        decidedCandidates
       },
       results
     )

@@ -174,12 +174,12 @@ describe('counterFromName on real patchwork.kernel.org series', () => {
 })
 
 describe('completedSeriesEvents', () => {
-  it('follows Link next over several pages: every series once, oldest first', async () => {
+  it('reads 250 events a page (the most Patchwork serves) and follows Link next: every series once, oldest first', async () => {
     const paged = await startPatchworkStandIn()
     try {
       paged.addProject({ linkName: PROJECT })
       const added: number[] = []
-      for (let i = 1; i <= 105; i++) {
+      for (let i = 1; i <= 255; i++) {
         const mails = makeSeries({ tag: `paged${i}`, title: `fs: fix ${i}`, count: 1 })
         added.push((await paged.addSeries({ project: PROJECT, patches: mails.patches })).seriesId)
       }

@@ -45,6 +45,11 @@ export interface LifecycleContext {
   failed?: Map<string, FailedSeries>
   /** Where Patchwork checks go when a refresh changes a series' verdict. */
   checks?: CheckDeps
+  /**
+   * Keys of the series whose patches changed state on Patchwork since the last run: only their PRs are asked
+   * about. Undefined: not known (a dispatch run), ask for every PR.
+   */
+  decidedCandidates?: Set<string>
 }
 
 /** ml2pr's open PRs: same repository, our branch prefix, and our marker. */
@@ -134,7 +139,10 @@ export async function runLifecycle(ctx: LifecycleContext, fresh: SeriesResult[])
         }
       }
       // Decided on Patchwork (accepted, rejected, superseded, changes requested…).
-      if (settings.closeOnStates.length > 0) {
+      if (
+        settings.closeOnStates.length > 0 &&
+        (ctx.decidedCandidates === undefined || ctx.decidedCandidates.has(bot.marker.key))
+      ) {
         const decided = decidedState(await facts.patchStates(), settings.closeOnStates)
         if (decided) {
           await close(bot, `state-${decided}`, renderStateComment(decided), `Patchwork: ${decided}`)
@@ -209,14 +217,16 @@ async function landedIn(
   const { settings, log } = ctx
   const tips = ctx.tips ?? new Map<string, string>()
   try {
-    const ref = await facts.seriesRef()
-    const msgids = ref && ref.patchworkId !== undefined ? ref.patchMsgids : []
     const onto = applyBranchOf(bot.marker.base, settings)
     let applyTip = tips.get(onto)
     if (!applyTip) {
       applyTip = await repo.fetchBranch(onto, 1)
       tips.set(onto, applyTip)
     }
+    // Nothing can have landed while the branch it was applied onto has not moved: ask Patchwork nothing.
+    if (applyTip === bot.marker.applyBase) return undefined
+    const ref = await facts.seriesRef()
+    const msgids = ref && ref.patchworkId !== undefined ? ref.patchMsgids : []
     const landing = await detectLanding(repo, history, {
       bot,
       msgids,
@@ -241,6 +251,8 @@ async function refresh(
   bot: BotPull,
   facts: SeriesFacts
 ): Promise<string | undefined> {
+  // A PR on the current tip is current: its series is looked up only when there is something to re-apply.
+  if (ctx.tips?.get(applyBranchOf(bot.marker.base, ctx.settings)) === bot.marker.applyBase) return undefined
   const ref = await facts.seriesRef()
   if (!ref) {
     ctx.log.info(`#${bot.pull.number}: Patchwork no longer has series ${bot.marker.key}; not refreshed`)

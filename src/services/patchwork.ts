@@ -203,6 +203,12 @@ export class Patchwork {
     return this.events(project, since, ['series-completed'])
   }
 
+  /** The series a patch belongs to (undefined: none, or no such patch). */
+  async patchSeries(patchId: number): Promise<number | undefined> {
+    const res = await this.getJson<{ series?: { id: number }[] }>(await this.api(`patches/${patchId}/`))
+    return res?.data.series?.[0]?.id
+  }
+
   async patchStates(seriesId: number): Promise<PatchState[]> {
     const query = new URLSearchParams({ series: String(seriesId), per_page: '250' })
     const states: PatchState[] = []
