@@ -57,6 +57,32 @@ describe('idle and dispatch runs (bundled action)', () => {
     }
   })
 
+  it('closes a PR whose patches were decided on Patchwork, learning it from the events feed', async () => {
+    const s = makeSeries({ tag: 'decided-d', title: 'fs: decided-d', count: 2 })
+    const added = await world.patchwork.addSeries({
+      project: 'linux-fsdevel',
+      cover: s.cover,
+      patches: s.patches
+    })
+    expect((await world.run()).code).toBe(0)
+    const pr = world.github.pulls().find(p => p.headRef === `pw/${added.seriesId}/vfs.base.ci`)
+    expect(pr?.state).toBe('open')
+    for (const id of added.patchIds) world.patchwork.setPatchState(id, 'accepted')
+
+    const pw = world.patchwork.requests.length
+    const run = await world.run()
+    expect(run.code).toBe(0)
+    expect(world.github.pulls().find(p => p.number === pr?.number)?.state).toBe('closed')
+    const asked = world.patchwork.requests.slice(pw).map(r => r.path.split('?')[0])
+    // Two changed patches name their series; the other open PRs are not polled.
+    expect(asked).toEqual([
+      '/api/1.3/projects/linux-fsdevel/',
+      '/api/1.3/events/',
+      ...added.patchIds.map(id => `/api/1.3/patches/${id}/`),
+      '/api/1.3/patches/'
+    ])
+  })
+
   it('changes only its own series’ branch and PR on a dispatch run (no run-state write)', async () => {
     const id = await post('dispatch-c')
     const before = new Map(
