@@ -3,7 +3,7 @@
  * guard, push, open the PR. Every step is safe to repeat: a re-run finds the PR (open or closed) or the
  * pushed branch and continues from there instead of duplicating anything.
  */
-import { assembleSeries } from './assemble/series.js'
+import { assembleSeries, tooManyPatches } from './assemble/series.js'
 import { chooseBase, type BaseChoice } from './discover/base.js'
 import type { FailedSeries } from './discover/state.js'
 import { fetchSeriesMails, FetchError } from './fetch/mails.js'
@@ -198,6 +198,8 @@ export async function processSeries(ctx: SeriesContext, ref: SeriesRef): Promise
       retry: true
     }
   }
+  const tooMany = tooManyPatches(ref.total, settings.maxPatches)
+  if (tooMany) return { outcome: { kind: 'refused', key: ref.key, title, reason: tooMany, files: [] } }
   if (settings.excludeSubject?.test(ref.name)) {
     return {
       outcome: {
@@ -247,6 +249,10 @@ export async function processSeries(ctx: SeriesContext, ref: SeriesRef): Promise
   if ('reason' in selected)
     return { outcome: { kind: 'failed', key: ref.key, title, reason: selected.reason } }
   const { series } = selected
+  const assembledTooMany = tooManyPatches(series.patches.length, settings.maxPatches)
+  if (assembledTooMany) {
+    return { outcome: { kind: 'refused', key: ref.key, title, reason: assembledTooMany, files: [] } }
+  }
   // Patchwork names a series by its cover letter's subject without the `[RFC PATCH …]` prefixes: the
   // exclusion also looks at the subject as sent.
   if (settings.excludeSubject?.test(series.subject.full)) {

@@ -39,6 +39,9 @@ export interface Settings {
   refreshOpenPrs: boolean
   excludeSubject?: RegExp
   maxSeries: number
+  /** A series with more patches than this is refused before anything is fetched or applied. */
+  maxPatches: number
+  /** Always starts with `.github/` (workflows run with the repository's secrets); the input only adds. */
   protectedPaths: string[]
   committerName: string
   committerEmail: string
@@ -64,6 +67,7 @@ export const DEFAULTS = {
   'refresh-open-prs': 'true',
   'exclude-subject': '^\\[[^\\]]*\\b(GIT PULL|RFC)\\b',
   'max-series': '20',
+  'max-patches': '500',
   'protected-paths': '.github/',
   'committer-name': 'ml2pr',
   'committer-email': 'ml2pr@users.noreply.github.com',
@@ -156,7 +160,8 @@ export function readSettings(input: InputReader, env: NodeJS.ProcessEnv): Readon
     refreshOpenPrs: readBoolean('refresh-open-prs', get('refresh-open-prs')),
     excludeSubject: readRegExp('exclude-subject', get('exclude-subject')),
     maxSeries: readNumber('max-series', get('max-series'), 1, 500),
-    protectedPaths: splitList(get('protected-paths')).map(p => p.replace(/^\/+/, '')),
+    maxPatches: readNumber('max-patches', get('max-patches'), 1, 5000),
+    protectedPaths: protectedPaths(get('protected-paths')),
     committerName: get('committer-name'),
     committerEmail: get('committer-email'),
     dryRun: readBoolean('dry-run', get('dry-run')),
@@ -219,6 +224,16 @@ function readRegExp(name: string, value: string): RegExp | undefined {
   } catch (error) {
     throw new SettingsError(`Invalid ${name} '${value}': ${(error as Error).message}`)
   }
+}
+
+/** Branches in the repository run their own workflow files: `.github/` is protected whatever the input says. */
+export const ALWAYS_PROTECTED = '.github/'
+
+function protectedPaths(value: string): string[] {
+  const listed = splitList(value)
+    .map(p => p.replace(/^\/+/, ''))
+    .filter(Boolean)
+  return [...new Set([ALWAYS_PROTECTED, ...listed])]
 }
 
 function splitList(value: string): string[] {
