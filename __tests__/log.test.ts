@@ -66,7 +66,7 @@ describe('runner-safe logging', () => {
       for (const text of HOSTILE) {
         log.info(text)
         log.warning(text, { title: text })
-        await log.group(text, async () => undefined)
+        await log.group(text, () => Promise.resolve(undefined))
         log.block(text)
       }
     } finally {
