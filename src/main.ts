@@ -13,7 +13,8 @@ import { GitHubPulls } from './github/pulls.js'
 import { HttpClient } from './http.js'
 import { createLifecycleRepo } from './lifecycle/history.js'
 import { remoteRepo } from './process.js'
-import { sanitizeInline, sanitizeLogLine } from './publish/sanitize.js'
+import { inert, runnerLog, type RunLog } from './log.js'
+import { sanitizeInline } from './publish/sanitize.js'
 import { renderOutputs, renderSummary, type RunReport } from './report/summary.js'
 import { Lore } from './services/lore.js'
 import { Patchwork } from './services/patchwork.js'
@@ -31,7 +32,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     await publishReport(report)
   } catch (error) {
     const message = describeFailure(error)
-    core.setFailed(message)
+    core.setFailed(inert(message))
     // The job summary says it too, so a red run is explained where its results would have been.
     await core.summary
       .addRaw(`## ml2pr\n\n**The run failed:** ${sanitizeInline(message)}\n`, true)
@@ -52,12 +53,8 @@ export function describeFailure(error: unknown): string {
   return message
 }
 
-const log: BridgeDeps['log'] = {
-  // Mail text reaches these messages: never let a line become a workflow command.
-  info: message => core.info(sanitizeLogLine(message)),
-  warning: message => core.warning(sanitizeLogLine(message)),
-  group: (name, fn) => core.group(sanitizeLogLine(name), fn)
-}
+// Mail text reaches these messages: every line goes through the runner-safe logger.
+const log: RunLog = runnerLog()
 
 /** What a caller (the tests, the demo) may supply instead of the runner's defaults. */
 export interface DepsOptions {
@@ -115,12 +112,12 @@ async function publishReport(report: RunReport): Promise<void> {
   // GitHub shows at most 10 warnings per step: annotate the first few, the summary has them all.
   const problems = report.outcomes.filter(o => o.kind === 'failed' || o.kind === 'refused')
   for (const outcome of problems.slice(0, MAX_ANNOTATIONS)) {
-    core.warning(sanitizeLogLine(`${outcome.title}: ${'reason' in outcome ? outcome.reason : ''}`), {
+    log.warning(`${outcome.title}: ${'reason' in outcome ? outcome.reason : ''}`, {
       title: `ml2pr: series ${outcome.key} ${outcome.kind}`
     })
   }
   if (problems.length > MAX_ANNOTATIONS) {
-    core.warning(
+    log.warning(
       `${problems.length - MAX_ANNOTATIONS} more series failed or were refused; see the job summary`
     )
   }

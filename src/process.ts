@@ -4,6 +4,7 @@
  * pushed branch and continues from there instead of duplicating anything.
  */
 import { patchInputs, selectSeries } from './assemble/select.js'
+import { tooManyPatches } from './assemble/series.js'
 import { chooseBase } from './discover/base.js'
 import { failedId, type FailedSeries } from './discover/state.js'
 import { fetchSeriesMails, FetchError } from './fetch/mails.js'
@@ -98,6 +99,8 @@ export async function processSeries(ctx: SeriesContext, ref: SeriesRef): Promise
       retry: true
     }
   }
+  const tooMany = tooManyPatches(ref.total, settings.maxPatches)
+  if (tooMany) return { outcome: { kind: 'refused', key: ref.key, title, reason: tooMany, files: [] } }
   if (settings.excludeSubject?.test(ref.name)) {
     return {
       outcome: {
@@ -147,6 +150,10 @@ export async function processSeries(ctx: SeriesContext, ref: SeriesRef): Promise
   if ('reason' in selected)
     return { outcome: { kind: 'failed', key: ref.key, title, reason: selected.reason } }
   const { series } = selected
+  const assembledTooMany = tooManyPatches(series.patches.length, settings.maxPatches)
+  if (assembledTooMany) {
+    return { outcome: { kind: 'refused', key: ref.key, title, reason: assembledTooMany, files: [] } }
+  }
   // Patchwork names a series by its cover letter's subject without the `[RFC PATCH …]` prefixes: the
   // exclusion also looks at the subject as sent.
   if (settings.excludeSubject?.test(series.subject.full)) {

@@ -41,6 +41,9 @@ export interface Settings {
   maxSeries: number
   /** Writes per run (pushes, PR and comment requests, Patchwork checks); the rest wait for the next run. */
   maxWrites: number
+  /** A series with more patches than this is refused before anything is fetched or applied. */
+  maxPatches: number
+  /** Always starts with `.github/` (workflows run with the repository's secrets); the input only adds. */
   protectedPaths: string[]
   committerName: string
   committerEmail: string
@@ -67,6 +70,7 @@ export const DEFAULTS = {
   'exclude-subject': '^\\[[^\\]]*\\b(GIT PULL|RFC)\\b',
   'max-series': '20',
   'max-writes': '200',
+  'max-patches': '500',
   'protected-paths': '.github/',
   'committer-name': 'ml2pr',
   'committer-email': 'ml2pr@users.noreply.github.com',
@@ -160,7 +164,8 @@ export function readSettings(input: InputReader, env: NodeJS.ProcessEnv): Readon
     excludeSubject: readRegExp('exclude-subject', get('exclude-subject')),
     maxSeries: readNumber('max-series', get('max-series'), 1, 500),
     maxWrites: readNumber('max-writes', get('max-writes'), 1, 10_000),
-    protectedPaths: splitList(get('protected-paths')).map(p => p.replace(/^\/+/, '')),
+    maxPatches: readNumber('max-patches', get('max-patches'), 1, 5000),
+    protectedPaths: protectedPaths(get('protected-paths')),
     committerName: get('committer-name'),
     committerEmail: get('committer-email'),
     dryRun: readBoolean('dry-run', get('dry-run')),
@@ -223,6 +228,16 @@ function readRegExp(name: string, value: string): RegExp | undefined {
   } catch (error) {
     throw new SettingsError(`Invalid ${name} '${value}': ${(error as Error).message}`)
   }
+}
+
+/** Branches in the repository run their own workflow files: `.github/` is protected whatever the input says. */
+export const ALWAYS_PROTECTED = '.github/'
+
+function protectedPaths(value: string): string[] {
+  const listed = splitList(value)
+    .map(p => p.replace(/^\/+/, ''))
+    .filter(Boolean)
+  return [...new Set([ALWAYS_PROTECTED, ...listed])]
 }
 
 function splitList(value: string): string[] {

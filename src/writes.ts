@@ -18,6 +18,11 @@ export class Writes {
     private remaining: number = 200
   ) {}
 
+  /** GitHub asked ml2pr to slow down: every further write this run is deferred to the next. */
+  exhaust(): void {
+    this.remaining = 0
+  }
+
   /** Runs `write` unless this is a dry run; returns undefined when it was only planned. */
   async perform<T>(description: string, write: () => Promise<T>): Promise<T | undefined> {
     if (this.dryRun) {

@@ -14,6 +14,7 @@ import {
   makeUpstream,
   pushUpstream,
   splitMbox,
+  type FileSpec,
   type Upstream,
   useTempDirs
 } from './helpers.js'
@@ -54,10 +55,8 @@ function addFile(file: string, lines: string[], mode = '100644'): string {
 }
 
 function addSymlink(file: string, target: string): string {
-  return addFile(file, [target, '\\ No newline at end of file'], '120000').replace(
-    '@@ -0,0 +1,2 @@',
-    '@@ -0,0 +1 @@'
-  )
+  const diff = addFile(file, [target], '120000')
+  return `${diff}\\ No newline at end of file\n`
 }
 
 function removeFile(file: string, lines: string[]): string {
@@ -82,7 +81,7 @@ interface Setup {
   lines: string[]
 }
 
-async function setup(files: Record<string, string> = { README: 'readme\n' }): Promise<Setup> {
+async function setup(files: Record<string, FileSpec> = { README: 'readme\n' }): Promise<Setup> {
   const root = tempRoot()
   const up = makeUpstream(root, files)
   const lines: string[] = []
@@ -166,6 +165,54 @@ describe('policy on the applied result', () => {
       expect(failure).toMatchObject({ kind: 'policy', files: ['sub/link'] })
     }
   )
+
+  // Each link alone stays inside; together `l2` resolves to a/l1/.. = ../.. (outside the checkout).
+  it.each([
+    [
+      'one patch',
+      [
+        ['a/l1', '..'],
+        ['l2', 'a/l1/..']
+      ]
+    ],
+    [
+      'the chain completed by a later patch',
+      [
+        ['l2', 'a/l1/..'],
+        ['a/l1', '..']
+      ]
+    ],
+    [
+      'links through links',
+      [
+        ['x', 'y/..'],
+        ['y', 'z'],
+        ['z', 'w/..'],
+        ['w', '..']
+      ]
+    ]
+  ])('refuses a chain of symlinks that escapes: %s', async (name, links) => {
+    const s = await setup()
+    const patches =
+      name === 'one patch'
+        ? [mail(1, 1, 'links', links.map(([l, t]) => addSymlink(l, t)).join(''))]
+        : links.map(([l, t], i) => mail(i + 1, links.length, `link ${l}`, addSymlink(l, t)))
+    const result = await s.apply(patches)
+    await publish(s, result)
+    const failure = failureOf(result)
+    expect(failure.kind).toBe('policy')
+    expect(failure.message).toMatch(/symlink pointing outside the tree \(through /)
+    expect(await s.repo.listRemoteBranches('pw/')).toEqual(new Map())
+  })
+
+  it('refuses a new link that escapes through a link the base already has, and allows one that stays', async () => {
+    const s = await setup({ README: 'readme\n', 'a/l1': { content: '..', mode: 'symlink' } })
+    const escaping = failureOf(await s.apply([mail(1, 1, 'link', addSymlink('l2', 'a/l1/..'))]))
+    expect(escaping).toMatchObject({ kind: 'policy', files: ['l2'] })
+    expect(escaping.message).toBe('l2: symlink pointing outside the tree (through a/l1)')
+    const inside = await s.apply([mail(1, 1, 'link', addSymlink('l3', 'a/l1/README'))])
+    expect(inside.ok).toBe(true)
+  })
 
   it('allows a symlink that stays inside the tree', async () => {
     const s = await setup()

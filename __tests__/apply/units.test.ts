@@ -7,7 +7,9 @@ import {
   parseRawDiff,
   protectedFiles,
   submoduleViolations,
-  symlinkEscapes
+  symlinkEscapes,
+  escapingLinks,
+  resolveLink
 } from '../../src/apply/policy.js'
 import { assertRange, isSafeBranchName } from '../../src/apply/refs.js'
 import { Git } from '../../src/apply/git.js'
@@ -149,6 +151,26 @@ describe('policy helpers', () => {
     ['a/link', '..\\..\\x', true]
   ])('symlink %s -> %s escapes: %s', (link, target, escapes) => {
     expect(symlinkEscapes(link, target)).toBe(escapes)
+  })
+
+  it('resolves links through links against the whole tree', () => {
+    const links = new Map([
+      ['a/l1', '..'],
+      ['l2', 'a/l1/..'],
+      ['ok', 'a/l1/README'],
+      ['loop1', 'loop2'],
+      ['loop2', 'loop1'],
+      ['upstream', '../x']
+    ])
+    expect(resolveLink('l2', links)).toEqual({ outcome: 'escapes', visited: ['l2', 'a/l1'] })
+    expect(resolveLink('ok', links).outcome).toBe('inside')
+    expect(resolveLink('loop1', links).outcome).toBe('loop')
+    // Only links the series touched (or went through) are its problem; `upstream` came with the base.
+    expect(escapingLinks(links, new Set(['a/l1', 'loop1'])).map(v => v.path)).toEqual([
+      'l2',
+      'loop1',
+      'loop2'
+    ])
   })
 
   it('names the files in git apply errors', () => {

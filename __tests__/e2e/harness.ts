@@ -8,6 +8,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { foreignCommands } from '../support/runner-commands.js'
 
 export const DIST = fileURLToPath(new URL('../../dist/index.js', import.meta.url))
 
@@ -86,6 +87,16 @@ export async function runAction(
         })
       }
     )
+    // Everything the action printed goes through the runner's command parser: mail text must never be a command.
+    const secrets = [inputs['github-token'], inputs['patchwork-token'], env.GITHUB_TOKEN].filter(
+      (s): s is string => Boolean(s)
+    )
+    const foreign = foreignCommands(stdout, secrets)
+    if (foreign.length > 0) {
+      throw new Error(
+        `the runner would execute commands from the action's output: ${JSON.stringify(foreign)}`
+      )
+    }
     return {
       code,
       stdout,

@@ -6,7 +6,6 @@ import {
   encodeMessageId,
   safeUrl,
   sanitizeInline,
-  sanitizeLogLine,
   sanitizeTitle,
   truncate,
   wellFormed
@@ -161,22 +160,6 @@ describe('codeBlock', () => {
     expect(codeBlock('a\r\n\tb\u0000\u001b[1m\u202Ec\n<!-- m -->', 'sh')).toBe(
       `\`\`\`sh\na\n\tb[1mc\n<${ZWSP}!-- m -->\n\`\`\``
     )
-  })
-})
-
-describe('sanitizeLogLine', () => {
-  it('never lets a line start a workflow command (threat 20)', () => {
-    const hostile =
-      'subject\n::error::pwned\r::add-mask::x\r\n   ::set-output name=a::b\n##[error]old\n\u0000::warning::x'
-    const out = sanitizeLogLine(hostile)
-    for (const line of out.split('\n')) expect(line).not.toMatch(/^\s*(::|##\[)/)
-    expect(out).toContain('· ::error::pwned')
-    expect(out).not.toContain('\r')
-    expect(out).not.toContain('\u0000')
-  })
-
-  it('leaves ordinary text as it is', () => {
-    expect(sanitizeLogLine('[PATCH v2 1/3] dax: fix a::b scope')).toBe('[PATCH v2 1/3] dax: fix a::b scope')
   })
 })
 

@@ -38,6 +38,7 @@ describe('readSettings', () => {
       graceMinutes: 10,
       closeAfterDays: 14,
       maxSeries: 20,
+      maxPatches: 500,
       protectedPaths: ['.github/'],
       dryRun: false,
       refreshOpenPrs: true,
@@ -49,6 +50,27 @@ describe('readSettings', () => {
     expect(s.excludeSubject?.test('[GIT PULL] vfs fixes')).toBe(true)
     expect(s.excludeSubject?.test('[PATCH v2 0/3] fs: rfcomm cleanup')).toBe(false)
     expect(Object.isFrozen(s)).toBe(true)
+  })
+
+  it('always protects .github/: the input adds paths, and an empty list cannot switch protection off', () => {
+    const base = { 'github-token': 't', 'patchwork-project': 'p', 'base-branch': 'main' }
+    expect(settings({ ...base, 'protected-paths': ',' }).protectedPaths).toEqual(['.github/'])
+    expect(settings({ ...base, 'protected-paths': ' , \n , /' }).protectedPaths).toEqual(['.github/'])
+    expect(settings({ ...base, 'protected-paths': 'Makefile, /scripts/' }).protectedPaths).toEqual([
+      '.github/',
+      'Makefile',
+      'scripts/'
+    ])
+    expect(settings({ ...base, 'protected-paths': '.github/, .github/' }).protectedPaths).toEqual([
+      '.github/'
+    ])
+  })
+
+  it('caps patches per series (max-patches, default 500)', () => {
+    const base = { 'github-token': 't', 'patchwork-project': 'p', 'base-branch': 'main' }
+    expect(settings({ ...base, 'max-patches': '50' }).maxPatches).toBe(50)
+    expect(() => settings({ ...base, 'max-patches': '0' })).toThrow(SettingsError)
+    expect(() => settings({ ...base, 'max-patches': 'many' })).toThrow('Invalid max-patches')
   })
 
   it('treats empty inputs (the runner passing defaults of "") like absent ones', () => {

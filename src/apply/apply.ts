@@ -6,13 +6,14 @@ import type { ExecOptions, Git } from './git.js'
 import { commitMessage, normaliseLineEndings, parseMailInfo, type MailInfo } from './mailinfo.js'
 import { patchFiles } from './patch-files.js'
 import {
+  escapingLinks,
   newBlobs,
   parseRawDiff,
   protectedFiles,
   submoduleViolations,
-  symlinkEscapes,
   SYMLINK_MODE,
-  type TreeChange
+  type TreeChange,
+  type Violation
 } from './policy.js'
 import { assertObjectId, isObjectId } from './refs.js'
 import { findBlobs } from './tree.js'
@@ -111,6 +112,8 @@ export async function applySeries(
     let parent = baseSha
     let parentTree = await git.text(['rev-parse', '--verify', `${baseSha}^{tree}`])
     let seriesBytes = 0
+    // Symlinks the series added or changed so far: a later patch can complete a chain an earlier one began.
+    const seriesLinks = new Set<string>()
     const commits: AppliedPatch[] = []
     for (const p of prepared) {
       if (p.error || !p.info || !p.message)
@@ -126,7 +129,7 @@ export async function applySeries(
       const made = await commitTree(git, tree, parent, p.info, p.message, options)
       if (!made.ok) return fail(p, made.failure)
 
-      const policy = await checkCommit(repo, parent, made.sha, options, seriesBytes)
+      const policy = await checkCommit(repo, parent, made.sha, options, seriesBytes, seriesLinks)
       if (!policy.ok) return fail(p, policy.failure)
       seriesBytes += policy.bytes
 
@@ -315,7 +318,8 @@ async function checkCommit(
   parent: string,
   commit: string,
   options: ApplyOptions,
-  seriesBytesSoFar: number
+  seriesBytesSoFar: number,
+  seriesLinks: Set<string>
 ): Promise<Checked> {
   const git = repo.git
   const raw = await git.exec([
@@ -343,7 +347,12 @@ async function checkCommit(
     }
   }
 
-  const violations = [...submoduleViolations(changes), ...(await symlinkViolations(repo, changes))]
+  const newLinks = changes.filter(c => c.newMode === SYMLINK_MODE && c.status !== 'D').map(c => c.path)
+  for (const link of newLinks) seriesLinks.add(link)
+  const violations = [
+    ...submoduleViolations(changes),
+    ...(newLinks.length > 0 ? await symlinkViolations(repo, commit, seriesLinks) : [])
+  ]
   if (violations.length > 0) {
     return {
       ok: false,
@@ -385,20 +394,49 @@ async function checkCommit(
   return { ok: true, bytes }
 }
 
-async function symlinkViolations(
-  repo: Repo,
-  changes: TreeChange[]
-): Promise<{ path: string; reason: string }[]> {
-  const out: { path: string; reason: string }[] = []
-  for (const c of changes) {
-    if (c.newMode !== SYMLINK_MODE || c.status === 'D') continue
-    const blob = await repo.git.exec(['cat-file', 'blob', c.newOid], { allowFailure: true })
-    if (blob.exitCode !== 0) out.push({ path: c.path, reason: 'symlink whose target cannot be read' })
-    else if (symlinkEscapes(c.path, blob.stdout.toString('utf8'))) {
-      out.push({ path: c.path, reason: 'symlink pointing outside the tree' })
-    }
+/**
+ * Every symlink of the commit's whole tree, resolved through the others (a link is only harmless together
+ * with the rest of the tree). Runs only for a commit that adds or changes a link, which kernel series
+ * rarely do; upstream's link blobs are fetched when the blobless clone lacks them (a few bytes each).
+ */
+async function symlinkViolations(repo: Repo, commit: string, seriesLinks: Set<string>): Promise<Violation[]> {
+  const listing = await repo.git.exec(['ls-tree', '-r', '-z', '--full-tree', commit])
+  const oids = new Map<string, string>()
+  for (const entry of listing.stdout.toString('utf8').split('\0')) {
+    const m = /^120000 blob ([0-9a-f]+)\t(.*)$/s.exec(entry)
+    if (m) oids.set(m[2] ?? '', m[1] ?? '')
   }
-  return out
+  await repo.prefetchBlobs(oids.values())
+  const out = await repo.git.exec(['cat-file', '--batch'], {
+    input: [...oids.values()].join('\n') + '\n',
+    allowFailure: true
+  })
+  const contents = parseBatch(out.stdout)
+  const links = new Map<string, string>()
+  const unreadable: Violation[] = []
+  for (const [file, oid] of oids) {
+    const target = contents.get(oid)
+    if (target !== undefined) links.set(file, target.toString('utf8'))
+    else if (seriesLinks.has(file))
+      unreadable.push({ path: file, reason: 'symlink whose target cannot be read' })
+  }
+  return [...unreadable, ...escapingLinks(links, seriesLinks)]
+}
+
+/** `git cat-file --batch` output: `<oid> <type> <size>\n<content>\n` per object, `<oid> missing\n` if absent. */
+function parseBatch(out: Buffer): Map<string, Buffer> {
+  const objects = new Map<string, Buffer>()
+  let at = 0
+  while (at < out.length) {
+    const eol = out.indexOf(0x0a, at)
+    if (eol === -1) break
+    const [oid = '', type, size] = out.subarray(at, eol).toString('utf8').split(' ')
+    at = eol + 1
+    if (type === 'missing' || size === undefined) continue
+    objects.set(oid, out.subarray(at, at + Number(size)))
+    at += Number(size) + 1
+  }
+  return objects
 }
 
 /** Sizes of the blobs this commit introduces; blobs not stored here came from upstream and are not counted. */

@@ -69,10 +69,75 @@ export function submoduleViolations(changes: TreeChange[]): Violation[] {
 
 /** True when a symlink at `linkPath` pointing to `target` leaves the tree or points into `.git`. */
 export function symlinkEscapes(linkPath: string, target: string): boolean {
-  if (target === '' || target.startsWith('/') || target.includes('\0') || target.includes('\\')) return true
-  const resolved = path.posix.normalize(path.posix.join(path.posix.dirname(linkPath), target))
-  if (resolved === '..' || resolved.startsWith('../')) return true
-  return resolved.split('/').some(part => part.toLowerCase() === '.git')
+  return resolveLink(linkPath, new Map([[linkPath, target]])).outcome !== 'inside'
+}
+
+/** Links followed in one resolution before it counts as a loop (Linux's MAXSYMLINKS). */
+const MAX_HOPS = 40
+
+export interface Resolution {
+  outcome: 'inside' | 'escapes' | 'git-dir' | 'loop'
+  /** Every link the resolution went through, the first one included. */
+  visited: string[]
+}
+
+/**
+ * Resolves the symlink at `linkPath` the way the kernel would in a checkout of the tree whose symlinks are
+ * `links` (path → target): component by component, following links through links, `..` from the link's
+ * physical directory. Each link alone can look harmless (`a/l1 -> ..`, `l2 -> a/l1/..`); together they
+ * leave the checkout, so only a resolution against the whole tree can tell.
+ */
+export function resolveLink(linkPath: string, links: ReadonlyMap<string, string>): Resolution {
+  const visited = [linkPath]
+  const current = linkPath.split('/').slice(0, -1)
+  let pending: string[] = []
+  const follow = (target: string): boolean => {
+    if (target === '' || target.startsWith('/') || target.includes('\0') || target.includes('\\'))
+      return false
+    pending = [...target.split('/'), ...pending]
+    return true
+  }
+  if (!follow(links.get(linkPath) ?? '')) return { outcome: 'escapes', visited }
+  while (pending.length > 0) {
+    const part = pending.shift() ?? ''
+    if (part === '' || part === '.') continue
+    if (part === '..') {
+      if (current.length === 0) return { outcome: 'escapes', visited }
+      current.pop()
+      continue
+    }
+    if (part.toLowerCase() === '.git') return { outcome: 'git-dir', visited }
+    current.push(part)
+    const target = links.get(current.join('/'))
+    if (target === undefined) continue
+    if (visited.length > MAX_HOPS) return { outcome: 'loop', visited }
+    visited.push(current.join('/'))
+    current.pop()
+    if (!follow(target)) return { outcome: 'escapes', visited }
+  }
+  return { outcome: 'inside', visited }
+}
+
+const RESOLUTION_REASONS: Record<Exclude<Resolution['outcome'], 'inside'>, string> = {
+  escapes: 'symlink pointing outside the tree',
+  'git-dir': 'symlink pointing into .git',
+  loop: 'symlink loop'
+}
+
+/**
+ * The symlinks of a tree that escape it (or reach `.git`, or loop) through at least one link the series
+ * added or changed; links the base already had are upstream's business. `links` is every symlink of the
+ * resulting tree, `changed` the links the series touched so far (in any of its commits).
+ */
+export function escapingLinks(links: ReadonlyMap<string, string>, changed: ReadonlySet<string>): Violation[] {
+  const out: Violation[] = []
+  for (const linkPath of [...links.keys()].sort()) {
+    const { outcome, visited } = resolveLink(linkPath, links)
+    if (outcome === 'inside' || !visited.some(link => changed.has(link))) continue
+    const through = visited.length > 1 ? ` (through ${visited.slice(1).join(', ')})` : ''
+    out.push({ path: linkPath, reason: `${RESOLUTION_REASONS[outcome]}${through}` })
+  }
+  return out
 }
 
 /** Blob ids this commit introduces (not ones it only moves), with their paths. */

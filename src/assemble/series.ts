@@ -440,3 +440,11 @@ function byAuthor(thread: Mail[]): Mail[][] {
   }
   return [...authors.values()].map(own => [...own, ...shared])
 }
+
+/**
+ * A series longer than `max` patches is refused before it is fetched or applied: thousands of patches cost
+ * minutes of runner time and no maintainer reviews them as one pull request.
+ */
+export function tooManyPatches(count: number, max: number): string | undefined {
+  return count > max ? `refused: too many patches (${count}; max-patches is ${max})` : undefined
+}

@@ -22,7 +22,7 @@ export function createOctokit(
   options: { maxRateLimitWaitSeconds?: number } = {}
 ): Octokit {
   const maxWait = options.maxRateLimitWaitSeconds ?? 120
-  return getOctokit(
+  const octokit = getOctokit(
     token,
     {
       baseUrl: apiUrl,
@@ -35,6 +35,33 @@ export function createOctokit(
     retry,
     throttling
   )
+  pinToOrigin(octokit, apiUrl)
+  return octokit
+}
+
+export class ForeignOriginError extends Error {
+  override name = 'ForeignOriginError'
+}
+
+/**
+ * Every request this client makes carries the token, so every request must go to the configured API: a
+ * `Link: rel="next"` that paginate would follow, or any absolute URL, naming another host (or another path
+ * than the API's, on a GHES host that serves more) is refused before anything is sent.
+ */
+export function pinToOrigin(octokit: Octokit, apiUrl: string): void {
+  const api = new URL(apiUrl.replace(/\/+$/, '') + '/')
+  octokit.hook.before('request', options => {
+    const base = typeof options.baseUrl === 'string' && options.baseUrl ? options.baseUrl : apiUrl
+    const raw = String(options.url ?? '')
+    const absolute = /^[a-z][a-z0-9+.-]*:/i.test(raw)
+    const target = new URL(absolute ? raw : base.replace(/\/+$/, '') + '/' + raw.replace(/^\/+/, ''))
+    const withinApi = target.origin === api.origin && (target.pathname + '/').startsWith(api.pathname)
+    if (!withinApi) {
+      throw new ForeignOriginError(
+        `Refusing to send the GitHub token to ${target.origin}${target.pathname}: only ${api.origin}${api.pathname} is trusted`
+      )
+    }
+  })
 }
 
 /** Waits out a rate limit (twice at most) when GitHub asks for a wait we can afford; else gives up. */

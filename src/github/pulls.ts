@@ -5,7 +5,7 @@
  * the head of an open PR closes it in a way that can no longer be changed).
  */
 import type { Octokit } from './client.js'
-import type { Writes } from '../writes.js'
+import { WriteBudgetExceeded, type Writes } from '../writes.js'
 
 export interface PullSummary {
   number: number
@@ -124,6 +124,14 @@ export class GitHubPulls {
           return { pull: this.toSummary(data), created: true }
         } catch (error) {
           const status = (error as { status?: number }).status ?? 0
+          if (status === 422 && /submitted too quickly/i.test(errorText(error))) {
+            // GitHub's content-creation limit answered with a 422 the throttling plugin does not know: nothing was
+            // created, and more writes now would only prolong the block. Defer this one and the rest of the run's.
+            this.writes.exhaust()
+            throw new WriteBudgetExceeded(
+              `GitHub refused the PR for ${pr.head} as submitted too quickly; it and the run's remaining writes wait for the next run`
+            )
+          }
           const already = status === 422 && /A pull request already exists/i.test(errorText(error))
           if (already || status >= 500 || status === 0) {
             // The create may have happened even though we did not hear back: look before trying again.

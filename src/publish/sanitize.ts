@@ -161,18 +161,6 @@ export function codeBlock(text: string, info = ''): string {
 }
 
 /**
- * Untrusted text for `core.info`: the runner treats any stdout line that starts with `::` (after whitespace)
- * as a workflow command, and `##[` as a legacy one, so such lines get a visible prefix. Hidden characters go
- * (terminal escapes could fake log lines); line breaks become LF.
- */
-export function sanitizeLogLine(text: string): string {
-  return cleanText(text, true)
-    .split('\n')
-    .map(line => (/^\s*(::|##\[)/.test(line) ? `· ${line}` : line))
-    .join('\n')
-}
-
-/**
  * A URL from Patchwork, the settings or the GitHub API, printable as bare text in Markdown: http(s) only,
  * normalised by the URL parser (which percent-encodes spaces, quotes, `<` and `>`), no fragment (a `#1`
  * fragment would read as an issue reference), and no `@` that could start a mention. Undefined if unusable.
