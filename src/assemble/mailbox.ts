@@ -89,7 +89,8 @@ export function classify(mail: Mail, order: number): Entry {
   const hasParent = mail.inReplyTo !== undefined || mail.references.length > 0
   // Rule 5: trailers in a threaded mail without a diff make it a reply even without `Re:`.
   const reply = subject.isReply || (!mail.hasDiff && hasParent && hasFollowupTrailers(mail))
-  const pull = isPullRequest(subject)
+  // A pull request opens nothing, even when an inline diff comes with it (Patchwork reads the body too).
+  const pull = isPullRequest(subject, mail)
   let kind: EntryKind = 'other'
   if (reply) kind = 'followup'
   else if (pull) kind = 'other'

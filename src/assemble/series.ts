@@ -336,7 +336,7 @@ function answersSameCounter(box: Mailbox, patch: Entry): boolean {
  */
 function isImplicitCover(parent: Entry, patch: Entry): boolean {
   if (parent.kind === 'patch' || parent.kind === 'followup' || parent.mail.hasDiff) return false
-  if (isPullRequest(parent.subject)) return false
+  if (isPullRequest(parent.subject, parent.mail)) return false
   if (parent.mail.hasDiffstat) return true
   const root = parent.mail.inReplyTo === undefined && parent.mail.references.length === 0
   return root && parent.mail.from.email.toLowerCase() === patch.mail.from.email.toLowerCase()
