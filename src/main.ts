@@ -98,7 +98,7 @@ export async function buildDeps(
       applySeries(repo, baseSha, patches, { committer, protectedPaths: settings.protectedPaths, log: debug }),
     lore: new Lore(new HttpClient([settings.loreUrl]), settings.loreUrl),
     patchwork,
-    state: new GitStateStore(repo, now, committer),
+    state: new GitStateStore(repo, now, committer, settings.stateRef),
     lifecycleRepo: createLifecycleRepo(repo, writes),
     writes,
     log: runLog,
