@@ -14,7 +14,15 @@ export class EntriesError extends Error {
 }
 
 /** Inputs an entry may not set: secrets stay secrets of the caller, the repository is the caller's. */
-const NOT_PER_ENTRY = new Set(['github-token', 'patchwork-token', 'app-private-key', 'repository', 'lists'])
+const NOT_PER_ENTRY = new Set([
+  'github-token',
+  'patchwork-token',
+  'app-id',
+  'app-private-key',
+  'repository',
+  'lists',
+  'only'
+])
 
 /**
  * `common`: the workflow's own inputs (defaults for every entry). `lists`: the entries text; empty means
@@ -23,7 +31,7 @@ const NOT_PER_ENTRY = new Set(['github-token', 'patchwork-token', 'app-private-k
 export function expandEntries(common: Record<string, unknown>, lists: string, only = ''): Entry[] {
   const base: Entry = {}
   for (const [key, value] of Object.entries(common)) {
-    if (!NOT_PER_ENTRY.has(key) && key !== 'only') base[key] = value == null ? '' : String(value)
+    if (!NOT_PER_ENTRY.has(key)) base[key] = value == null ? '' : String(value)
   }
   if (!lists.trim()) {
     if (only && only !== (base.name ?? '')) throw new EntriesError(`only: no list is named '${only}'.`)
