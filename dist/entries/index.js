@@ -40145,7 +40145,15 @@ class EntriesError extends Error {
     name = 'EntriesError';
 }
 /** Inputs an entry may not set: secrets stay secrets of the caller, the repository is the caller's. */
-const NOT_PER_ENTRY = new Set(['github-token', 'patchwork-token', 'app-private-key', 'repository', 'lists']);
+const NOT_PER_ENTRY = new Set([
+    'github-token',
+    'patchwork-token',
+    'app-id',
+    'app-private-key',
+    'repository',
+    'lists',
+    'only'
+]);
 /**
  * `common`: the workflow's own inputs (defaults for every entry). `lists`: the entries text; empty means
  * one entry made of the common inputs alone (a single list, state in `refs/ml2pr/state`).
@@ -40153,7 +40161,7 @@ const NOT_PER_ENTRY = new Set(['github-token', 'patchwork-token', 'app-private-k
 function expandEntries(common, lists, only = '') {
     const base = {};
     for (const [key, value] of Object.entries(common)) {
-        if (!NOT_PER_ENTRY.has(key) && key !== 'only')
+        if (!NOT_PER_ENTRY.has(key))
             base[key] = value == null ? '' : String(value);
     }
     if (!lists.trim()) {
