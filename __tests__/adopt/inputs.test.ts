@@ -179,3 +179,13 @@ describe("GitHub's workflow parser accepts every workflow and example", () => {
     ])
   })
 })
+
+describe('releases', () => {
+  it('the newest CHANGELOG entry is the package version, which the release workflow checks against its tag', () => {
+    const version = (JSON.parse(read('package.json')) as { version: string }).version
+    expect(/^## (\S+)$/m.exec(read('CHANGELOG.md'))?.[1]).toBe(version)
+    const release = read('.github/workflows/release.yml')
+    expect(release).toContain('npm run check-dist')
+    expect(release).toContain("tags: ['v[0-9]+.[0-9]+.[0-9]+']")
+  })
+})
