@@ -44,7 +44,9 @@ export function expandEntries(common: Record<string, unknown>, lists: string, on
     throw new EntriesError(`lists: not YAML or JSON: ${(error as Error).message}`)
   }
   if (!Array.isArray(raw) || raw.length === 0) {
-    throw new EntriesError('lists: expected a list of entries, e.g. [{ patchwork-project: …, base-branch: … }]')
+    throw new EntriesError(
+      'lists: expected a list of entries, e.g. [{ patchwork-project: …, base-branch: … }]'
+    )
   }
   const problems: string[] = []
   const entries = raw.map((item: unknown, index): Entry => {
@@ -68,7 +70,9 @@ export function expandEntries(common: Record<string, unknown>, lists: string, on
   entries.forEach((entry, index) => {
     const first = seen.get(entry.name)
     if (entry.name && first !== undefined) {
-      problems.push(`lists[${index}]: the name '${entry.name}' is taken by lists[${first}]; names must differ`)
+      problems.push(
+        `lists[${index}]: the name '${entry.name}' is taken by lists[${first}]; names must differ`
+      )
     }
     seen.set(entry.name, index)
   })
@@ -77,14 +81,17 @@ export function expandEntries(common: Record<string, unknown>, lists: string, on
     const prefix = entry['branch-prefix']
     if (!prefix) return
     const first = prefixes.get(prefix)
-    if (first !== undefined) problems.push(`lists[${index}]: branch-prefix '${prefix}' is used by lists[${first}]`)
+    if (first !== undefined)
+      problems.push(`lists[${index}]: branch-prefix '${prefix}' is used by lists[${first}]`)
     prefixes.set(prefix, index)
   })
   if (problems.length > 0) throw new EntriesError(problems.join('\n'))
   if (!only) return entries
   const chosen = entries.filter(e => e.name === only)
   if (chosen.length === 0) {
-    throw new EntriesError(`only: no list is named '${only}' (lists: ${entries.map(e => e.name).join(', ')}).`)
+    throw new EntriesError(
+      `only: no list is named '${only}' (lists: ${entries.map(e => e.name).join(', ')}).`
+    )
   }
   return chosen
 }

@@ -27,8 +27,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     // The derived basic credential git sends is masked too (actions/checkout does the same).
     core.setSecret(Buffer.from(`x-access-token:${settings.token}`, 'utf8').toString('base64'))
     if (settings.patchworkToken) core.setSecret(settings.patchworkToken)
-    const report = await runBridge(await buildDeps(settings))
-    await publishReport(report)
+    await publishReport(await runOnce(settings))
   } catch (error) {
     const message = describeFailure(error)
     core.setFailed(message)
@@ -65,6 +64,11 @@ export interface DepsOptions {
   now?: () => Date
   /** Receives git's command lines and apply details (the runner's debug log by default). */
   debug?: (line: string) => void
+}
+
+/** One run with the real dependencies: what the action and the command line (`ml2pr plan`) both do. */
+export async function runOnce(settings: Readonly<Settings>, options: DepsOptions = {}): Promise<RunReport> {
+  return runBridge(await buildDeps(settings, options))
 }
 
 /** The real dependencies of a run, built from the settings alone. */
