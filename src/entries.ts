@@ -31,7 +31,7 @@ const NOT_PER_ENTRY = new Set([
 export function expandEntries(common: Record<string, unknown>, lists: string, only = ''): Entry[] {
   const base: Entry = {}
   for (const [key, value] of Object.entries(common)) {
-    if (!NOT_PER_ENTRY.has(key)) base[key] = value == null ? '' : String(value)
+    if (!NOT_PER_ENTRY.has(key)) base[key] = scalar(value)
   }
   if (!lists.trim()) {
     if (only && only !== (base.name ?? '')) throw new EntriesError(`only: no list is named '${only}'.`)
@@ -60,7 +60,7 @@ export function expandEntries(common: Record<string, unknown>, lists: string, on
       if (NOT_PER_ENTRY.has(key)) problems.push(`${where}.${key}: set it once for the workflow, not per list`)
       else if (!(key in base) && key !== 'name') problems.push(`${where}.${key}: not an input of ml2pr`)
       else if (value !== null && typeof value === 'object') problems.push(`${where}.${key}: expected a value`)
-      else entry[key] = value == null ? '' : String(value)
+      else entry[key] = scalar(value)
     }
     entry.name = (item as Entry).name ?? (entry['patchwork-project'] || entry['lore-list'] || '')
     if (!entry.name) problems.push(`${where}: needs a name (or a patchwork-project or lore-list to name it)`)
@@ -94,4 +94,10 @@ export function expandEntries(common: Record<string, unknown>, lists: string, on
     )
   }
   return chosen
+}
+
+/** A workflow input as the action receives it: a string (booleans and numbers as YAML writes them). */
+function scalar(value: unknown): string {
+  if (value == null) return ''
+  return typeof value === 'string' ? value : JSON.stringify(value)
 }

@@ -26,6 +26,9 @@ const workflow = parse(
 
 type Contexts = Record<string, unknown>
 
+const asText = (value: unknown): string =>
+  value == null ? '' : typeof value === 'string' ? value : JSON.stringify(value)
+
 /** Evaluates a workflow value: a single `${{ }}` keeps its type, anything else is interpolated text. */
 function evaluate(template: string, contexts: Contexts): unknown {
   const names = Object.keys(contexts)
@@ -47,7 +50,9 @@ function callerInputs(withValues: Record<string, unknown>): Record<string, unkno
 }
 
 /** Runs the two jobs' expressions: the entries step, then each matrix job's concurrency and step inputs. */
-function expandWorkflow(withValues: Record<string, unknown>) {
+function expandWorkflow(
+  withValues: Record<string, unknown>
+): { group: string; passed: Record<string, string> }[] {
   const inputs = callerInputs(withValues)
   const github = { repository: 'acme/ci' }
   const step = workflow.jobs.entries.steps[0].with
@@ -63,13 +68,13 @@ function expandWorkflow(withValues: Record<string, unknown>) {
     const contexts = { inputs, github, matrix: { entry }, secrets: { 'patchwork-token': 'pw-secret' } }
     const bridge = workflow.jobs.ml2pr.steps.find(s => s.id === 'bridge')!.with
     const passed: Record<string, string> = {}
-    for (const [name, value] of Object.entries(bridge)) passed[name] = String(evaluate(value, contexts) ?? '')
+    for (const [name, value] of Object.entries(bridge)) passed[name] = asText(evaluate(value, contexts))
     return { group: evaluate(workflow.jobs.ml2pr.concurrency.group, contexts) as string, passed }
   })
 }
 
 /** What ml2pr makes of a job's inputs (the composite passes them as INPUT_*; github-token from the App). */
-function settingsOf(passed: Record<string, string>) {
+function settingsOf(passed: Record<string, string>): ReturnType<typeof readSettings> {
   const env: Record<string, string> = { GITHUB_REPOSITORY: 'acme/ci', 'INPUT_GITHUB-TOKEN': 't' }
   for (const [name, value] of Object.entries(passed)) env[`INPUT_${name.toUpperCase()}`] = value
   return readSettings(envInputReader(env), env)

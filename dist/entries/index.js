@@ -40162,7 +40162,7 @@ function expandEntries(common, lists, only = '') {
     const base = {};
     for (const [key, value] of Object.entries(common)) {
         if (!NOT_PER_ENTRY.has(key))
-            base[key] = value == null ? '' : String(value);
+            base[key] = scalar(value);
     }
     if (!lists.trim()) {
         if (only && only !== (base.name ?? ''))
@@ -40195,7 +40195,7 @@ function expandEntries(common, lists, only = '') {
             else if (value !== null && typeof value === 'object')
                 problems.push(`${where}.${key}: expected a value`);
             else
-                entry[key] = value == null ? '' : String(value);
+                entry[key] = scalar(value);
         }
         entry.name = item.name ?? (entry['patchwork-project'] || entry['lore-list'] || '');
         if (!entry.name)
@@ -40229,6 +40229,12 @@ function expandEntries(common, lists, only = '') {
         throw new EntriesError(`only: no list is named '${only}' (lists: ${entries.map(e => e.name).join(', ')}).`);
     }
     return chosen;
+}
+/** A workflow input as the action receives it: a string (booleans and numbers as YAML writes them). */
+function scalar(value) {
+    if (value == null)
+        return '';
+    return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
 ;// CONCATENATED MODULE: ./src/entries-main.ts
