@@ -22,9 +22,7 @@ try {
   )
   console.log('Running dist/index.js as a scheduled run…\n')
   const result = await world.run()
-  for (const line of result.stdout.split('\n')) {
-    if (/^(::(warning|error)|::group::|[^:])/.test(line) && line.trim()) console.log(`  | ${line}`)
-  }
+  for (const line of renderLog(result.stdout)) console.log(`  | ${line}`)
   if (result.code !== 0) {
     console.error(`\nml2pr exited with ${result.code}\n${result.stderr}`)
     process.exitCode = 1
@@ -32,14 +30,46 @@ try {
   for (const pr of world.github.pulls()) {
     console.log(`\nOpened PR #${pr.number}: ${pr.title}`)
     console.log(`  ${world.github.serverUrl}/acme/linux/pull/${pr.number}   ${pr.headRef} → ${pr.baseRef}\n`)
-    console.log((pr.body ?? '').replace(/^/gm, '  '))
-    console.log('\nCommits:')
-    console.log(
-      (await world.git(['log', '--format=  %h %an <%ae>  %s', `vfs.base..${pr.headSha}`])).trimEnd()
-    )
+    // The first line is ml2pr's hidden marker (an HTML comment GitHub does not show): show what GitHub shows.
+    console.log(withoutMarker(pr.body ?? '').replace(/^/gm, '  '))
+    console.log('\nCommits (full messages, with the trailers collected from the review replies):\n')
+    const log = await world.git([
+      'log',
+      '--reverse',
+      '--format=commit %H%nAuthor: %an <%ae>%n%n%B',
+      `vfs.base..${pr.headSha}`
+    ])
+    console.log(log.trimEnd().replace(/^/gm, '  '))
   }
   console.log('\nJob summary (GITHUB_STEP_SUMMARY):\n')
   console.log(result.summary.replace(/^/gm, '  '))
 } finally {
   await world.close()
+}
+
+/** The runner's log as a reader sees it: groups as indented sections, workflow commands as their text. */
+function renderLog(stdout: string): string[] {
+  const out: string[] = []
+  let depth = 0
+  for (const line of stdout.split('\n')) {
+    if (!line.trim()) continue
+    const group = /^::group::(.*)$/.exec(line)
+    if (group) {
+      out.push(`${'  '.repeat(depth)}▸ ${group[1]}`)
+      depth++
+      continue
+    }
+    if (line.startsWith('::endgroup::')) {
+      depth = Math.max(0, depth - 1)
+      continue
+    }
+    const command = /^::(warning|error|notice)[^:]*::(.*)$/.exec(line)
+    if (command) out.push(`${'  '.repeat(depth)}${command[1]}: ${command[2]}`)
+    else if (!line.startsWith('::')) out.push(`${'  '.repeat(depth)}${line}`)
+  }
+  return out
+}
+
+function withoutMarker(body: string): string {
+  return body.replace(/^<!-- ml2pr:[^\n]*-->\n*/, '')
 }

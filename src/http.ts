@@ -39,7 +39,7 @@ export class HttpError extends Error {
   }
 }
 
-const USER_AGENT = 'ml2pr (+https://github.com/ml2pr/ml2pr; patch series to pull requests)'
+const USER_AGENT = 'ml2pr (+https://github.com/vfsci/ml2pr-action; patch series to pull requests)'
 const MAX_REDIRECTS = 3
 
 export class HttpClient {

@@ -13,12 +13,10 @@
  */
 import { randomBytes } from 'node:crypto'
 import * as core from '@actions/core'
+import type { RunLog } from './ports.js'
 import { cleanText } from './publish/sanitize.js'
 
-export interface RunLog {
-  info(message: string): void
-  warning(message: string, annotation?: { title?: string }): void
-  group<T>(name: string, fn: () => Promise<T>): Promise<T>
+export interface RunnerLog extends RunLog {
   /** Multi-line untrusted text, verbatim, with command processing stopped around it. */
   block(text: string): void
 }
@@ -39,7 +37,9 @@ export function stopCommandsBlock(text: string, token = randomBytes(16).toString
 }
 
 /** The runner's log, through @actions/core, for a run whose messages may carry mail text. */
-export function runnerLog(write: (line: string) => void = line => process.stdout.write(`${line}\n`)): RunLog {
+export function runnerLog(
+  write: (line: string) => void = line => process.stdout.write(`${line}\n`)
+): RunnerLog {
   return {
     info: message => write(inert(message)),
     warning: (message, annotation) =>

@@ -13,7 +13,7 @@ import { GitHubPulls } from './github/pulls.js'
 import { HttpClient } from './http.js'
 import { createLifecycleRepo } from './lifecycle/history.js'
 import { remoteRepo } from './process.js'
-import { inert, runnerLog, type RunLog } from './log.js'
+import { inert, runnerLog } from './log.js'
 import { sanitizeInline } from './publish/sanitize.js'
 import { renderOutputs, renderSummary, type RunReport } from './report/summary.js'
 import { Lore } from './services/lore.js'
@@ -28,8 +28,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     // The derived basic credential git sends is masked too (actions/checkout does the same).
     core.setSecret(Buffer.from(`x-access-token:${settings.token}`, 'utf8').toString('base64'))
     if (settings.patchworkToken) core.setSecret(settings.patchworkToken)
-    const report = await runBridge(await buildDeps(settings))
-    await publishReport(report)
+    await publishReport(await runOnce(settings))
   } catch (error) {
     const message = describeFailure(error)
     core.setFailed(inert(message))
@@ -54,7 +53,7 @@ export function describeFailure(error: unknown): string {
 }
 
 // Mail text reaches these messages: every line goes through the runner-safe logger.
-const log: RunLog = runnerLog()
+const log = runnerLog()
 
 /** What a caller (the tests, the demo) may supply instead of the runner's defaults. */
 export interface DepsOptions {
@@ -62,6 +61,11 @@ export interface DepsOptions {
   now?: () => Date
   /** Receives git's command lines and apply details (the runner's debug log by default). */
   debug?: (line: string) => void
+}
+
+/** One run with the real dependencies: what the action and the command line (`ml2pr plan`) both do. */
+export async function runOnce(settings: Readonly<Settings>, options: DepsOptions = {}): Promise<RunReport> {
+  return runBridge(await buildDeps(settings, options))
 }
 
 /** The real dependencies of a run, built from the settings alone. */
@@ -95,7 +99,7 @@ export async function buildDeps(
       applySeries(repo, baseSha, patches, { committer, protectedPaths: settings.protectedPaths, log: debug }),
     lore: new Lore(new HttpClient([settings.loreUrl]), settings.loreUrl),
     patchwork,
-    state: new GitStateStore(repo, now, committer),
+    state: new GitStateStore(repo, now, committer, settings.stateRef),
     lifecycleRepo: createLifecycleRepo(repo, writes),
     writes,
     log: runLog,

@@ -10,7 +10,8 @@ import type { PrMarker } from './publish/render.js'
 
 export interface Log {
   info(message: string): void
-  warning(message: string): void
+  /** `title` becomes the annotation's title on the runner. */
+  warning(message: string, annotation?: { title?: string }): void
 }
 
 /** A Log that can also fold a stage's lines into a group (the runner's `::group::`). */

@@ -1,6 +1,7 @@
 /**
  * Every input, read once into one typed, validated, frozen object. Defaults live here as well as in
- * action.yml, so `node dist/index.js` run without the runner's defaulting behaves the same.
+ * action.yml (the source; a test keeps them equal), so `node dist/index.js` run without the runner's
+ * defaulting, and the command line, behave the same. Every invalid input is reported, not just the first.
  */
 
 export interface BaseRule {
@@ -48,20 +49,63 @@ export interface Settings {
   committerName: string
   committerEmail: string
   dryRun: boolean
+  /** Names one of several ml2pr configurations in one repository (one per list); empty for the only one. */
+  name: string
+  /** The ref holding the run state: `refs/ml2pr/state`, or `refs/ml2pr/states/<name>` for a named one. */
+  stateRef: string
   /** Where ml2pr keeps its private git dir and scratch files. */
   workDir: string
 }
 
 export type InputReader = (name: string) => string
 
+/** Every problem with the inputs at once, each message naming its input. */
 export class SettingsError extends Error {
   override name = 'SettingsError'
+  readonly problems: string[]
+
+  constructor(problems: string | string[]) {
+    const list = typeof problems === 'string' ? [problems] : problems
+    super(list.length === 1 ? list[0] : `${list.length} invalid inputs:\n- ${list.join('\n- ')}`)
+    this.problems = list
+  }
 }
+
+/** The state ref of the only ml2pr of a repository; named ones live beside it (see stateRefOf). */
+export const STATE_REF = 'refs/ml2pr/state'
+
+/**
+ * `refs/ml2pr/states/<name>`, not `refs/ml2pr/state/<name>`: git cannot hold a ref and a directory of refs
+ * under the same name, so a repository moving from one list to several could not keep its old state.
+ */
+export function stateRefOf(name: string): string {
+  return name ? `refs/ml2pr/states/${name}` : STATE_REF
+}
+
+/**
+ * Patchwork's states (the default set, plus those patchwork.kernel.org adds). A misspelt state would
+ * silently never close anything, so anything else is refused.
+ */
+export const PATCHWORK_STATES = [
+  'new',
+  'under-review',
+  'accepted',
+  'rejected',
+  'rfc',
+  'not-applicable',
+  'changes-requested',
+  'awaiting-upstream',
+  'superseded',
+  'deferred',
+  'mainlined',
+  'queued',
+  'needs-ack',
+  'handled-elsewhere'
+] as const
 
 export const DEFAULTS = {
   'patchwork-url': 'https://patchwork.kernel.org',
   'lore-url': 'https://lore.kernel.org',
-  'branch-prefix': 'pw',
   'lookback-days': '7',
   'grace-minutes': '10',
   'close-after-days': '14',
@@ -74,7 +118,8 @@ export const DEFAULTS = {
   'protected-paths': '.github/',
   'committer-name': 'ml2pr',
   'committer-email': 'ml2pr@users.noreply.github.com',
-  'dry-run': 'false'
+  'dry-run': 'false',
+  name: ''
 } as const
 
 /** Reads `INPUT_<NAME>` the way the runner passes inputs (upper-cased, hyphens kept). */
@@ -88,58 +133,73 @@ export function readSettings(input: InputReader, env: NodeJS.ProcessEnv): Readon
     if (value !== '') return value
     return (DEFAULTS as Record<string, string>)[name] ?? ''
   }
+  // Each check runs even when an earlier one failed, so one run reports every invalid input.
+  const problems: string[] = []
+  const check = <T>(read: () => T, fallback: T): T => {
+    try {
+      return read()
+    } catch (error) {
+      if (!(error instanceof SettingsError)) throw error
+      problems.push(...error.problems)
+      return fallback
+    }
+  }
+  const fail = (message: string): void => void problems.push(message)
 
   const repository = get('repository') || env.GITHUB_REPOSITORY || ''
-  const [owner, repo, ...rest] = repository.split('/')
+  const [owner = '', repo = '', ...rest] = repository.split('/')
   if (!owner || !repo || rest.length > 0) {
-    throw new SettingsError(`Invalid repository '${repository}'. Expected format {owner}/{repo}.`)
+    fail(`Invalid repository '${repository}'. Expected format {owner}/{repo}.`)
   }
   const token = get('github-token') || env.GITHUB_TOKEN || ''
-  if (!token) throw new SettingsError('Input required and not supplied: github-token')
+  if (!token) fail('Input required and not supplied: github-token')
 
   const serverUrl = stripSlash(env.GITHUB_SERVER_URL || 'https://github.com')
   const apiUrl = stripSlash(env.GITHUB_API_URL || 'https://api.github.com')
-  assertHttpUrl('GITHUB_SERVER_URL', serverUrl)
-  assertHttpUrl('GITHUB_API_URL', apiUrl)
+  check(() => assertHttpUrl('GITHUB_SERVER_URL', serverUrl), undefined)
+  check(() => assertHttpUrl('GITHUB_API_URL', apiUrl), undefined)
 
   // An explicitly empty patchwork-url selects lore-only mode, so only an unset input takes the default.
   const rawPatchwork = input('patchwork-url')
   const patchworkUrl = stripSlash(
     rawPatchwork === '' && !hasInput(env, 'patchwork-url') ? DEFAULTS['patchwork-url'] : rawPatchwork.trim()
   )
-  if (patchworkUrl) assertHttpUrl('patchwork-url', patchworkUrl)
+  if (patchworkUrl) check(() => assertHttpUrl('patchwork-url', patchworkUrl), undefined)
   const patchworkProject = get('patchwork-project')
   const loreUrl = stripSlash(get('lore-url'))
-  assertHttpUrl('lore-url', loreUrl)
+  check(() => assertHttpUrl('lore-url', loreUrl), undefined)
   const loreList = get('lore-list')
   if (loreList && !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(loreList)) {
-    throw new SettingsError(`Invalid lore-list '${loreList}': expected an inbox name such as linux-fsdevel.`)
+    fail(`Invalid lore-list '${loreList}': expected an inbox name such as linux-fsdevel.`)
   }
   if (patchworkUrl && !patchworkProject) {
-    throw new SettingsError(
+    fail(
       'Input required and not supplied: patchwork-project (or set patchwork-url to empty for lore-only mode)'
     )
   }
-  if (!patchworkUrl && !loreList) {
-    throw new SettingsError('lore-only mode (empty patchwork-url) needs lore-list')
-  }
+  if (!patchworkUrl && !loreList) fail('lore-only mode (empty patchwork-url) needs lore-list')
 
   const baseBranch = get('base-branch')
-  if (!baseBranch) throw new SettingsError('Input required and not supplied: base-branch')
-  assertBranchName('base-branch', baseBranch)
+  if (!baseBranch) fail('Input required and not supplied: base-branch')
+  else check(() => assertBranchName('base-branch', baseBranch), undefined)
   const applyBranch = get('apply-branch') || baseBranch
-  assertBranchName('apply-branch', applyBranch)
-  const branchPrefix = get('branch-prefix')
-  assertBranchName('branch-prefix', branchPrefix)
-  const baseMap = parseBaseMap(input('base-map'))
+  if (get('apply-branch')) check(() => assertBranchName('apply-branch', applyBranch), undefined)
+  const name = get('name')
+  if (name && !/^[a-z0-9][a-z0-9_-]{0,62}$/.test(name)) {
+    fail(`Invalid name '${name}': expected lower-case letters, digits, '-' or '_' (it names a ref).`)
+  }
+  // Several ml2pr in one repository each find their PRs by their branch prefix: a named one gets its own.
+  const branchPrefix = get('branch-prefix') || (name ? `pw-${name}` : 'pw')
+  check(() => assertBranchName('branch-prefix', branchPrefix), undefined)
+  const baseMap = check(() => parseBaseMap(input('base-map')), [])
 
   const seriesId = get('series-id')
   if (seriesId && !/^[1-9][0-9]{0,11}$/.test(seriesId)) {
-    throw new SettingsError(`Invalid series-id '${seriesId}': expected a Patchwork series number.`)
+    fail(`Invalid series-id '${seriesId}': expected a Patchwork series number.`)
   }
-  if (seriesId && !patchworkUrl) throw new SettingsError('series-id needs patchwork-url')
+  if (seriesId && !patchworkUrl) fail('series-id needs patchwork-url')
 
-  return Object.freeze({
+  const settings: Settings = {
     owner,
     repo,
     token,
@@ -156,21 +216,25 @@ export function readSettings(input: InputReader, env: NodeJS.ProcessEnv): Readon
     baseMap,
     branchPrefix,
     seriesId,
-    lookbackDays: readNumber('lookback-days', get('lookback-days'), 0, 365),
-    graceMinutes: readNumber('grace-minutes', get('grace-minutes'), 0, 7 * 24 * 60),
-    closeAfterDays: readNumber('close-after-days', get('close-after-days'), 0, 3650),
-    closeOnStates: splitList(get('close-on-states')),
-    refreshOpenPrs: readBoolean('refresh-open-prs', get('refresh-open-prs')),
-    excludeSubject: readRegExp('exclude-subject', get('exclude-subject')),
-    maxSeries: readNumber('max-series', get('max-series'), 1, 500),
-    maxWrites: readNumber('max-writes', get('max-writes'), 1, 10_000),
-    maxPatches: readNumber('max-patches', get('max-patches'), 1, 5000),
+    lookbackDays: check(() => readInteger('lookback-days', get('lookback-days'), 0, 365), 0),
+    graceMinutes: check(() => readInteger('grace-minutes', get('grace-minutes'), 0, 7 * 24 * 60), 0),
+    closeAfterDays: check(() => readInteger('close-after-days', get('close-after-days'), 0, 3650), 0),
+    closeOnStates: check(() => readStates('close-on-states', get('close-on-states')), []),
+    refreshOpenPrs: check(() => readBoolean('refresh-open-prs', get('refresh-open-prs')), false),
+    excludeSubject: check(() => readRegExp('exclude-subject', get('exclude-subject')), undefined),
+    maxSeries: check(() => readInteger('max-series', get('max-series'), 1, 500), 1),
+    maxWrites: check(() => readInteger('max-writes', get('max-writes'), 1, 10_000), 1),
+    maxPatches: check(() => readInteger('max-patches', get('max-patches'), 1, 5000), 1),
     protectedPaths: protectedPaths(get('protected-paths')),
     committerName: get('committer-name'),
     committerEmail: get('committer-email'),
-    dryRun: readBoolean('dry-run', get('dry-run')),
+    dryRun: check(() => readBoolean('dry-run', get('dry-run')), true),
+    name,
+    stateRef: stateRefOf(name),
     workDir: `${stripSlash(env.RUNNER_TEMP || env.TMPDIR || '/tmp')}/ml2pr`
-  })
+  }
+  if (problems.length > 0) throw new SettingsError(problems)
+  return Object.freeze(settings)
 }
 
 function hasInput(env: NodeJS.ProcessEnv, name: string): boolean {
@@ -207,12 +271,49 @@ export function assertBranchName(name: string, value: string): void {
   if (!ok) throw new SettingsError(`Invalid ${name} '${value}': not a safe branch name.`)
 }
 
-function readNumber(name: string, value: string, min: number, max: number): number {
+function readInteger(name: string, value: string, min: number, max: number): number {
   const n = Number(value)
-  if (!/^\d+(\.\d+)?$/.test(value) || !Number.isFinite(n) || n < min || n > max) {
-    throw new SettingsError(`Invalid ${name} '${value}': expected a number from ${min} to ${max}.`)
+  if (!/^\d+$/.test(value) || n < min || n > max) {
+    throw new SettingsError(`Invalid ${name} '${value}': expected a whole number from ${min} to ${max}.`)
   }
   return n
+}
+
+function readStates(name: string, value: string): string[] {
+  const states = splitList(value).map(s => s.toLowerCase())
+  const unknown = states.filter(s => !(PATCHWORK_STATES as readonly string[]).includes(s))
+  if (unknown.length > 0) {
+    const hints = unknown.map(s => {
+      const near = closest(s, PATCHWORK_STATES)
+      return near ? `'${s}' (did you mean '${near}'?)` : `'${s}'`
+    })
+    throw new SettingsError(
+      `Invalid ${name}: unknown Patchwork state ${hints.join(', ')}; known states: ${PATCHWORK_STATES.join(', ')}.`
+    )
+  }
+  return states
+}
+
+/** The known word within two edits of `word`, if any (for "did you mean"). */
+function closest(word: string, known: readonly string[]): string | undefined {
+  let best: { word: string; distance: number } | undefined
+  for (const candidate of known) {
+    const distance = editDistance(word, candidate)
+    if (distance <= 2 && (!best || distance < best.distance)) best = { word: candidate, distance }
+  }
+  return best?.word
+}
+
+function editDistance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j)
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i]
+    for (let j = 1; j <= b.length; j++) {
+      next[j] = Math.min(row[j] + 1, next[j - 1] + 1, row[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1))
+    }
+    row = next
+  }
+  return row[b.length]
 }
 
 function readBoolean(name: string, value: string): boolean {

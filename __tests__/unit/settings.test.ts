@@ -109,7 +109,15 @@ describe('readSettings', () => {
     [{ 'lookback-days': 'NaN' }, "Invalid lookback-days 'NaN'"],
     [{ 'patchwork-url': 'ftp://x' }, 'only http(s) URLs'],
     [{ 'lore-url': 'https://user:pw@lore' }, 'credentials do not belong in a URL'],
-    [{ 'exclude-subject': '(' }, 'Invalid exclude-subject']
+    [{ 'exclude-subject': '(' }, 'Invalid exclude-subject'],
+    [{ 'max-series': '2.5' }, "Invalid max-series '2.5': expected a whole number from 1 to 500."],
+    [{ 'grace-minutes': '-1' }, "Invalid grace-minutes '-1'"],
+    [
+      { 'close-on-states': 'accepted, acepted' },
+      "Invalid close-on-states: unknown Patchwork state 'acepted' (did you mean 'accepted'?)"
+    ],
+    [{ 'close-on-states': 'merged' }, "unknown Patchwork state 'merged'; known states: new,"],
+    [{ name: 'Net Dev' }, "Invalid name 'Net Dev'"]
   ])('rejects bad input %j with a clear message', (bad, message) => {
     const inputs = { 'github-token': 't', 'patchwork-project': 'p', 'base-branch': 'main', ...bad }
     expect(() => settings(inputs)).toThrow(SettingsError)
@@ -122,6 +130,64 @@ describe('readSettings', () => {
     )
     expect(() => settings({ 'patchwork-project': 'p', 'base-branch': 'm' })).toThrow('github-token')
     expect(() => settings({ 'github-token': 't', 'patchwork-project': 'p' })).toThrow('base-branch')
+  })
+})
+
+describe('readSettings reports every invalid input at once', () => {
+  it('collects all problems in one error, each naming its input', () => {
+    let caught: unknown
+    try {
+      settings({
+        'patchwork-project': 'p',
+        'base-branch': 'a..b',
+        'max-series': '2.5',
+        'close-on-states': 'acepted',
+        'dry-run': 'maybe',
+        'base-map': 'bpf-next'
+      })
+    } catch (error) {
+      caught = error
+    }
+    expect(caught).toBeInstanceOf(SettingsError)
+    const problems = (caught as SettingsError).problems
+    expect(problems).toEqual([
+      'Input required and not supplied: github-token',
+      "Invalid base-branch 'a..b': not a safe branch name.",
+      "Invalid base-map line 1 'bpf-next': expected 'subject-tag = branch'.",
+      "Invalid close-on-states: unknown Patchwork state 'acepted' (did you mean 'accepted'?); known states: " +
+        'new, under-review, accepted, rejected, rfc, not-applicable, changes-requested, awaiting-upstream, ' +
+        'superseded, deferred, mainlined, queued, needs-ack, handled-elsewhere.',
+      "Invalid max-series '2.5': expected a whole number from 1 to 500.",
+      "Invalid dry-run 'maybe': expected true or false."
+    ])
+    expect((caught as Error).message).toMatch(/^6 invalid inputs:\n- Input required/)
+  })
+
+  it('accepts every known Patchwork state, in any case', () => {
+    const s = settings({
+      'github-token': 't',
+      'patchwork-project': 'p',
+      'base-branch': 'main',
+      'close-on-states': 'Accepted, queued\nhandled-elsewhere'
+    })
+    expect(s.closeOnStates).toEqual(['accepted', 'queued', 'handled-elsewhere'])
+  })
+})
+
+describe('several ml2pr in one repository', () => {
+  const base = { 'github-token': 't', 'patchwork-project': 'p', 'base-branch': 'main' }
+
+  it('keeps the only one on refs/ml2pr/state and pw/', () => {
+    expect(settings(base)).toMatchObject({ name: '', stateRef: 'refs/ml2pr/state', branchPrefix: 'pw' })
+  })
+
+  it('gives a named one its own state ref and branch prefix, neither overlapping the unnamed one', () => {
+    expect(settings({ ...base, name: 'netdev' })).toMatchObject({
+      stateRef: 'refs/ml2pr/states/netdev',
+      branchPrefix: 'pw-netdev'
+    })
+    // An explicit prefix wins.
+    expect(settings({ ...base, name: 'netdev', 'branch-prefix': 'net' }).branchPrefix).toBe('net')
   })
 })
 

@@ -1,10 +1,11 @@
 /**
- * The run state kept in the repository (see state.ts for why): `refs/ml2pr/state` points at a parentless
+ * The run state kept in the repository (see state.ts for why): `refs/ml2pr/state` (or, for one of several
+ * named configurations, `refs/ml2pr/states/<name>`: settings.stateRef) points at a parentless
  * commit whose tree holds `state.json`. Saving is a push with a lease on the commit we loaded, so of two
  * overlapping runs exactly one saves first and the other merges.
  */
 import { parsePushOutput, type Repo } from '../apply/repo.js'
-import { parseState, serializeState, STATE_REF, type RunState, type StateStore } from './state.js'
+import { parseState, serializeState, type RunState, type StateStore } from './state.js'
 
 const LOCAL_REF = 'refs/ml2pr/remote-state'
 
@@ -12,12 +13,13 @@ export class GitStateStore implements StateStore {
   constructor(
     private readonly repo: Repo,
     private readonly now: () => Date,
-    private readonly identity: { name: string; email: string }
+    private readonly identity: { name: string; email: string },
+    private readonly ref: string
   ) {}
 
   async load(): Promise<{ state: RunState; version: string | null }> {
     const git = this.repo.git
-    const listed = await git.text(['ls-remote', '--end-of-options', 'origin', STATE_REF], { network: true })
+    const listed = await git.text(['ls-remote', '--end-of-options', 'origin', this.ref], { network: true })
     const sha = listed.split('\t')[0]?.trim()
     if (!sha) return { state: parseState(undefined), version: null }
     await git.exec(
@@ -28,7 +30,7 @@ export class GitStateStore implements StateStore {
         '--depth=1',
         '--end-of-options',
         'origin',
-        `+${STATE_REF}:${LOCAL_REF}`
+        `+${this.ref}:${LOCAL_REF}`
       ],
       { network: true }
     )
@@ -61,14 +63,14 @@ export class GitStateStore implements StateStore {
       [
         'push',
         '--porcelain',
-        `--force-with-lease=${STATE_REF}:${version ?? ''}`,
+        `--force-with-lease=${this.ref}:${version ?? ''}`,
         '--end-of-options',
         'origin',
-        `${commit}:${STATE_REF}`
+        `${commit}:${this.ref}`
       ],
       { network: true, allowFailure: true }
     )
-    const result = parsePushOutput(out.stdout.toString('utf8'), out.stderr, STATE_REF, out.exitCode)
+    const result = parsePushOutput(out.stdout.toString('utf8'), out.stderr, this.ref, out.exitCode)
     if (result.status === 'ok') return true
     if (result.status === 'rejected-stale') return false
     throw new Error(`saving the run state was refused: ${result.message}`)

@@ -1,7 +1,7 @@
 /**
  * Run-to-run memory, with no database.
  *
- * Where it lives: a JSON file in a commit on `refs/ml2pr/state` in the repository itself, pushed with a
+ * Where it lives: a JSON file in a commit on `refs/ml2pr/state` (settings.stateRef) in the repository itself, pushed with a
  * lease. Why: the repository is the only storage every run can reach with the token it already has, a
  * ref update is atomic, and the lease turns two overlapping runs into "one wins, the other merges and
  * retries". Why not PR bodies alone: they cannot hold a cursor or a failed series' base.
@@ -52,8 +52,6 @@ export interface RunState {
 }
 
 export const EMPTY_STATE: RunState = Object.freeze({ version: 1, pending: [], failed: [] })
-
-export const STATE_REF = 'refs/ml2pr/state'
 
 /** Failures are forgotten after this long so the file stays small. */
 const FAILED_TTL_DAYS = 30
