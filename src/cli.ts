@@ -158,8 +158,12 @@ export async function cli(argv: string[], inputs: Record<string, InputDef>, io: 
   }
 }
 
-/** action.yml beside the bundle (dist/cli/ → the package root) or beside the sources (src/ → root). */
-export function loadActionInputs(from: URL): Record<string, InputDef> {
+/**
+ * action.yml beside the bundle (dist/cli/ → the package root) or beside the sources (src/ → root).
+ * `moduleUrl` is the entry's `import.meta.url`, passed as a string so the bundler copies no asset for it.
+ */
+export function loadActionInputs(moduleUrl: string): Record<string, InputDef> {
+  const from = new URL('./', moduleUrl)
   for (const rel of ['../action.yml', '../../action.yml']) {
     try {
       return readActionInputs(readFileSync(new URL(rel, from), 'utf8'))
