@@ -17,7 +17,17 @@ import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 import { parseArgs, promisify } from 'node:util'
 import { ensureUpstream, git, gitEnv, type Upstream } from './upstream.js'
-import { asSent, realGit, OWNER, PROJECT, REPO, startWorld, TOKEN, type BenchWorld, type RunMeasure } from './world.js'
+import {
+  asSent,
+  realGit,
+  OWNER,
+  PROJECT,
+  REPO,
+  startWorld,
+  TOKEN,
+  type BenchWorld,
+  type RunMeasure
+} from './world.js'
 
 const run = promisify(execFile)
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
@@ -35,7 +45,9 @@ const { values: args } = parseArgs({
 const QUICK = args.quick
 const REPS = Math.max(1, Number(args.reps ?? (QUICK ? 1 : 3)))
 const ONLY = new Set(args.only.split(','))
-const SPEC = QUICK ? { files: 2000, history: 20, burstSeries: 5 } : { files: 90_000, history: 600, burstSeries: 50 }
+const SPEC = QUICK
+  ? { files: 2000, history: 20, burstSeries: 5 }
+  : { files: 90_000, history: 600, burstSeries: 50 }
 const IDLE_PRS = QUICK ? [0, 2, 5] : [0, 10, 50]
 
 function median(values: number[]): number {
@@ -43,11 +55,16 @@ function median(values: number[]): number {
   return s.length ? (s[Math.floor((s.length - 1) / 2)] + s[Math.floor(s.length / 2)]) / 2 : NaN
 }
 const sec = (n: number): string => (Number.isFinite(n) ? `${n.toFixed(2)} s` : 'n/a')
-const mib = (kib: number | undefined): string => (kib === undefined ? 'n/a' : `${(kib / 1024).toFixed(0)} MiB`)
+const mib = (kib: number | undefined): string =>
+  kib === undefined ? 'n/a' : `${(kib / 1024).toFixed(0)} MiB`
 const mark = (ok: boolean): string => (ok ? 'met' : '**not met**')
 
 function table(head: string[], rows: string[][]): string {
-  return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map(r => `| ${r.join(' | ')} |`)].join('\n')
+  return [
+    `| ${head.join(' | ')} |`,
+    `|${head.map(() => '---').join('|')}|`,
+    ...rows.map(r => `| ${r.join(' | ')} |`)
+  ].join('\n')
 }
 
 interface Timed {
@@ -64,7 +81,13 @@ async function script(name: string, env: Record<string, string>): Promise<Timed>
     const bin = path.join(dir, 'bin')
     await mkdir(bin)
     await mkdir(path.join(dir, 'work'))
-    await writeFile(path.join(bin, 'git'), `#!/bin/sh\necho "$1" >> '${log}'\nexec /usr/bin/git "$@"\n`, { mode: 0o755 })
+    await writeFile(
+      path.join(bin, 'git'),
+      `#!/bin/sh\necho "$1" >> '${log}'\nexec ${await realGit()} "$@"\n`,
+      {
+        mode: 0o755
+      }
+    )
     const rss = path.join(dir, 'rss')
     const t0 = performance.now()
     await new Promise<void>((resolve, reject) => {
@@ -75,7 +98,9 @@ async function script(name: string, env: Record<string, string>): Promise<Timed>
       let err = ''
       child.stderr.on('data', (c: Buffer) => (err += c.toString()))
       child.on('error', reject)
-      child.on('close', code => (code === 0 ? resolve() : reject(new Error(`${name} exited ${code}: ${err}`))))
+      child.on('close', code =>
+        code === 0 ? resolve() : reject(new Error(`${name} exited ${code}: ${err}`))
+      )
     })
     const seconds = (performance.now() - t0) / 1000
     return {
@@ -111,16 +136,27 @@ async function cold(up: Upstream): Promise<ColdResult> {
     // The seed deployment's cache: a depth-500 clone, made once (its first run takes minutes; not timed).
     const cache = path.join(work, 'seed-cache')
     const auth = `Authorization: basic ${Buffer.from(`x-access-token:${TOKEN}`).toString('base64')}`
-    await run('git', ['-c', `http.extraheader=${auth}`, 'clone', '-q', '--depth=500', '--branch', 'vfs.base', remote, cache], {
-      env: gitEnv
-    })
+    await run(
+      'git',
+      ['-c', `http.extraheader=${auth}`, 'clone', '-q', '--depth=500', '--branch', 'vfs.base', remote, cache],
+      {
+        env: gitEnv
+      }
+    )
     let n = 0
     const viaScript = async (name: string, file: string): Promise<Timed> => {
       const mails = path.join(work, `mails-${++n}`)
       await mkdir(mails)
       const sent = asSent(up.cold, `cold-${name}-${n}`)
-      for (const [i, m] of sent.entries()) await writeFile(path.join(mails, `${String(i + 1).padStart(4, '0')}.eml`), m)
-      return script(file, { ...scriptEnv, MAILS: mails, BRANCH: `bench/${name}-${n}`, TITLE: `cold ${name} ${n}`, CACHE: cache })
+      for (const [i, m] of sent.entries())
+        await writeFile(path.join(mails, `${String(i + 1).padStart(4, '0')}.eml`), m)
+      return script(file, {
+        ...scriptEnv,
+        MAILS: mails,
+        BRANCH: `bench/${name}-${n}`,
+        TITLE: `cold ${name} ${n}`,
+        CACHE: cache
+      })
     }
     const steps: [string, () => Promise<Timed>][] = [
       [
@@ -128,7 +164,8 @@ async function cold(up: Upstream): Promise<ColdResult> {
         async () => {
           const id = await world.post(up.cold)
           const r = check(await world.run({ 'series-id': String(id) }), 'cold series')
-          if (opened(r) !== 1) throw new Error(`cold series: expected one PR, got ${r.outputs.opened}\n${r.summary}`)
+          if (opened(r) !== 1)
+            throw new Error(`cold series: expected one PR, got ${r.outputs.opened}\n${r.summary}`)
           return { seconds: r.wallSeconds, gitProcesses: r.gitProcesses, peakRssKiB: r.peakRssKiB }
         }
       ],
@@ -159,7 +196,11 @@ interface IdleRow {
   runs: RunMeasure[]
 }
 
-async function idleRuns(world: BenchWorld, label: string, inputs: Record<string, string> = {}): Promise<IdleRow> {
+async function idleRuns(
+  world: BenchWorld,
+  label: string,
+  inputs: Record<string, string> = {}
+): Promise<IdleRow> {
   const runs: RunMeasure[] = []
   for (let i = 0; i < REPS; i++) {
     const r = check(await world.run(inputs), label)
@@ -220,7 +261,9 @@ async function scheduled(up: Upstream): Promise<ScheduledResult> {
       check(await world.run(), 'first scheduled run')
       const burst = await openMany(world, up, 0, many)
       opens.push(burst)
-      console.log(`  burst of ${many}: ${sec(burst.run.wallSeconds)}, ${burst.githubRest} REST, ${burst.pushes} pushes`)
+      console.log(
+        `  burst of ${many}: ${sec(burst.run.wallSeconds)}, ${burst.githubRest} REST, ${burst.pushes} pushes`
+      )
       if (ONLY.has('idle')) idle.push(await idleRuns(world, `idle, ${many} open PRs`))
     } finally {
       await world.close()
@@ -246,7 +289,8 @@ async function machine(): Promise<string> {
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU'
   const gitVersion = await git(['--version'])
   const commit = await git(['-C', ROOT, 'rev-parse', '--short=12', 'HEAD'])
-  const dirty = (await git(['-C', ROOT, 'status', '--porcelain', '--untracked-files=no', '--', 'src', 'dist'])) !== ''
+  const dirty =
+    (await git(['-C', ROOT, 'status', '--porcelain', '--untracked-files=no', '--', 'src', 'dist'])) !== ''
   return (
     `Commit measured: \`${commit}\`${dirty ? ' (with uncommitted changes in src/ or dist/)' : ''}, ` +
     `${new Date().toISOString().slice(0, 10)}. Machine: ${os.cpus().length} CPUs (${cpu}), ` +
@@ -254,7 +298,13 @@ async function machine(): Promise<string> {
   )
 }
 
-function report(up: Upstream, c: ColdResult | undefined, s: ScheduledResult, header: string, totalSeconds: number): string {
+function report(
+  up: Upstream,
+  c: ColdResult | undefined,
+  s: ScheduledResult,
+  header: string,
+  totalSeconds: number
+): string {
   const out: string[] = []
   out.push(
     header,
@@ -282,16 +332,32 @@ function report(up: Upstream, c: ColdResult | undefined, s: ScheduledResult, hea
         [
           line('ml2pr', 'ml2pr (bundled action, end to end)'),
           line('peer', '(a) peer: clone with checkout, `git am`, push, PR'),
-          line('seed', '(b) seed warm path: depth-500 cache restored, fetch, reset, clean, `git am --3way`, push, PR'),
-          line('floor', '(c) bare-git floor: blobless depth-1 fetch, index-only apply, `commit-tree`, push, PR')
+          line(
+            'seed',
+            '(b) seed warm path: depth-500 cache restored, fetch, reset, clean, `git am --3way`, push, PR'
+          ),
+          line(
+            'floor',
+            '(c) bare-git floor: blobless depth-1 fetch, index-only apply, `commit-tree`, push, PR'
+          )
         ]
       ),
       '',
-      `Each run: ${Object.entries(c.rows).map(([k, v]) => `${k} ${v.map(t => t.seconds.toFixed(2)).join('/')}`).join('; ')} s.`
+      `Each run: ${Object.entries(c.rows)
+        .map(([k, v]) => `${k} ${v.map(t => t.seconds.toFixed(2)).join('/')}`)
+        .join('; ')} s.`
     )
     targets.push(
-      ['cold series within 1.5x of the bare-git floor', `${(ours / m('floor')).toFixed(2)}x`, ours <= 1.5 * m('floor')],
-      ['cold series at least 25x faster than the peer approach', `${(m('peer') / ours).toFixed(1)}x`, m('peer') >= 25 * ours],
+      [
+        'cold series within 1.5x of the bare-git floor',
+        `${(ours / m('floor')).toFixed(2)}x`,
+        ours <= 1.5 * m('floor')
+      ],
+      [
+        'cold series at least 25x faster than the peer approach',
+        `${(m('peer') / ours).toFixed(1)}x`,
+        m('peer') >= 25 * ours
+      ],
       ['cold series faster than the seed warm path', `${(m('seed') / ours).toFixed(1)}x`, ours < m('seed')]
     )
   }
@@ -314,13 +380,34 @@ function report(up: Upstream, c: ColdResult | undefined, s: ScheduledResult, hea
       '',
       '### 2. Scheduled runs with nothing new (and 4. lore-only)',
       '',
-      table(['run', 'wall (median)', 'GitHub req.', 'Patchwork req.', 'lore req.', 'HTTP total', 'git processes', 'writes'], rows)
+      table(
+        [
+          'run',
+          'wall (median)',
+          'GitHub req.',
+          'Patchwork req.',
+          'lore req.',
+          'HTTP total',
+          'git processes',
+          'writes'
+        ],
+        rows
+      )
     )
-    const total = (row: IdleRow): number => median(row.runs.map(r => r.requests.github + r.requests.patchwork + r.requests.lore))
+    const total = (row: IdleRow): number =>
+      median(row.runs.map(r => r.requests.github + r.requests.patchwork + r.requests.lore))
     const all = idleRows.flatMap(r => r.runs)
     targets.push(
-      ['idle run: no git process', `max ${Math.max(...all.map(r => r.gitProcesses))}`, all.every(r => r.gitProcesses === 0)],
-      ['idle run: at most 6 HTTP requests in all', `max ${Math.max(...idleRows.map(total))}`, idleRows.every(r => total(r) <= 6)],
+      [
+        'idle run: no git process',
+        `max ${Math.max(...all.map(r => r.gitProcesses))}`,
+        all.every(r => r.gitProcesses === 0)
+      ],
+      [
+        'idle run: at most 6 HTTP requests in all',
+        `max ${Math.max(...idleRows.map(total))}`,
+        idleRows.every(r => total(r) <= 6)
+      ],
       ['idle run: no write', `max ${Math.max(...all.map(r => r.writes))}`, all.every(r => r.writes === 0)]
     )
     if (s.idle.length === 3)
@@ -336,7 +423,15 @@ function report(up: Upstream, c: ColdResult | undefined, s: ScheduledResult, hea
       '### 3. Runs opening many series at once (burst; GitHub write pacing of the throttling plugin on)',
       '',
       table(
-        ['new series in one run', 'total', 'per series', 'GitHub REST req. per PR', 'git pushes', 'git processes', 'peak RSS'],
+        [
+          'new series in one run',
+          'total',
+          'per series',
+          'GitHub REST req. per PR',
+          'git pushes',
+          'git processes',
+          'peak RSS'
+        ],
         s.opens.map(o => [
           String(o.series),
           sec(o.run.wallSeconds),
@@ -350,9 +445,13 @@ function report(up: Upstream, c: ColdResult | undefined, s: ScheduledResult, hea
     )
     const burst = s.opens[s.opens.length - 1]
     targets.push(
-      ['at most 4 GitHub REST requests per opened PR', (burst.githubRest / burst.series).toFixed(1), burst.githubRest / burst.series <= 4],
+      [
+        'at most 4 GitHub REST requests per opened PR',
+        (burst.githubRest / burst.series).toFixed(1),
+        burst.githubRest / burst.series <= 4
+      ],
       ['pushes of one run batched', `${burst.pushes} pushes for ${burst.series} PRs`, burst.pushes <= 2],
-      ['peak RSS under 250 MB', mib(burst.run.peakRssKiB), (burst.run.peakRssKiB ?? Infinity) < (250e6 / 1024)]
+      ['peak RSS under 250 MB', mib(burst.run.peakRssKiB), (burst.run.peakRssKiB ?? Infinity) < 250e6 / 1024]
     )
     if (s.opens.length === 2) {
       const [a, b] = s.opens
@@ -364,15 +463,26 @@ function report(up: Upstream, c: ColdResult | undefined, s: ScheduledResult, hea
       ])
     }
   }
-  out.push('', '### Targets (issue "Kernel-scale cost, measured end to end")', '', table(['target', 'measured', ''], targets.map(([t, v, ok]) => [t, v, mark(ok)])))
+  out.push(
+    '',
+    '### Targets (issue "Kernel-scale cost, measured end to end")',
+    '',
+    table(
+      ['target', 'measured', ''],
+      targets.map(([t, v, ok]) => [t, v, mark(ok)])
+    )
+  )
   return out.join('\n')
 }
 
 async function main(): Promise<void> {
   const started = performance.now()
-  if (!existsSync(path.join(ROOT, 'dist', 'index.js'))) throw new Error('dist/index.js is missing: npm run build')
+  if (!existsSync(path.join(ROOT, 'dist', 'index.js')))
+    throw new Error('dist/index.js is missing: npm run build')
   const up = await ensureUpstream(args.cache, SPEC)
-  console.log(`Upstream: ${up.files} files, ${(up.treeBytes / 2 ** 20).toFixed(0)} MiB; ${REPS} repetition(s)`)
+  console.log(
+    `Upstream: ${up.files} files, ${(up.treeBytes / 2 ** 20).toFixed(0)} MiB; ${REPS} repetition(s)`
+  )
   const c = ONLY.has('cold') ? await cold(up) : undefined
   const s = await scheduled(up)
   const text = report(up, c, s, await machine(), (performance.now() - started) / 1000)
@@ -382,7 +492,7 @@ async function main(): Promise<void> {
     const intro =
       '# Benchmarks\n\nWritten by `npm run bench -- --write` (see `bench/run.ts`): the bundled action (`dist/index.js`), run as the\n' +
       'runner runs it against the stand-ins (GitHub REST + git smart HTTP with partial clone, Patchwork, real public-inbox)\n' +
-      'on a generated kernel-sized tree, side by side with the peer approach, the seed deployment\'s warm path and the\n' +
+      "on a generated kernel-sized tree, side by side with the peer approach, the seed deployment's warm path and the\n" +
       'bare-git floor (`bench/approaches/`), alternating, in the same run. Re-run it after changing `src/`.\n\n'
     await writeFile(file, `${intro}${text}\n`)
     console.log(`wrote ${path.relative(process.cwd(), file)}`)

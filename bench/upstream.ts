@@ -156,7 +156,12 @@ async function build(dir: string, gitDir: string, spec: UpstreamSpec): Promise<v
     return p ?? 'README'
   }
   const author = 'Series Author <author@example.org>'
-  const series = async (ref: string, subject: string, patches: number, filesPerPatch: number): Promise<void> => {
+  const series = async (
+    ref: string,
+    subject: string,
+    patches: number,
+    filesPerPatch: number
+  ): Promise<void> => {
     let parent = baseTip
     // Patch 5 of the cold series changes a file patch 1 changed: the series must apply in order.
     const chosen: string[][] = []

@@ -42,7 +42,9 @@ export interface RunMeasure {
 }
 
 /** A reverse proxy that logs each request: public-inbox-httpd keeps no request log of its own. */
-async function loggingProxy(target: string): Promise<{ url: string; requests: LoggedRequest[]; close(): Promise<void> }> {
+async function loggingProxy(
+  target: string
+): Promise<{ url: string; requests: LoggedRequest[]; close(): Promise<void> }> {
   const requests: LoggedRequest[] = []
   const to = new URL(target)
   const server = http.createServer((req, res) => {
@@ -51,7 +53,9 @@ async function loggingProxy(target: string): Promise<{ url: string; requests: Lo
       upRes => {
         res.writeHead(upRes.statusCode ?? 502, upRes.headers)
         upRes.pipe(res)
-        upRes.on('end', () => requests.push({ method: req.method ?? 'GET', path: req.url ?? '/', status: upRes.statusCode ?? 0 }))
+        upRes.on('end', () =>
+          requests.push({ method: req.method ?? 'GET', path: req.url ?? '/', status: upRes.statusCode ?? 0 })
+        )
       }
     )
     up.on('error', () => {
@@ -84,7 +88,8 @@ export function isWrite(r: LoggedRequest): boolean {
 /** Gives the stand-in's repository the upstream's packs (hard links: packs never change) and branches. */
 async function seed(repoDir: string, up: Upstream): Promise<void> {
   const from = path.join(up.gitDir, 'objects', 'pack')
-  for (const f of await readdir(from)) await link(path.join(from, f), path.join(repoDir, 'objects', 'pack', f))
+  for (const f of await readdir(from))
+    await link(path.join(from, f), path.join(repoDir, 'objects', 'pack', f))
   for (const b of ['vfs.base', 'vfs.base.ci']) {
     const sha = await git(['--git-dir', up.gitDir, 'rev-parse', `refs/heads/${b}`])
     await git(['--git-dir', repoDir, 'update-ref', `refs/heads/${b}`, sha])
@@ -93,7 +98,9 @@ async function seed(repoDir: string, up: Upstream): Promise<void> {
 
 /** The git on PATH (before any shim), as an absolute path. */
 export async function realGit(): Promise<string> {
-  const { stdout } = await promisify(execFile)('sh', ['-c', 'command -v git'], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } })
+  const { stdout } = await promisify(execFile)('sh', ['-c', 'command -v git'], {
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }
+  })
   return stdout.trim()
 }
 
@@ -111,7 +118,15 @@ async function gitShim(dir: string, log: string): Promise<string> {
 export async function runBundled(
   inputs: Record<string, string>,
   env: Record<string, string>
-): Promise<{ code: number; seconds: number; stderr: string; outputs: Record<string, string>; summary: string; gitProcesses: number; peakRssKiB?: number }> {
+): Promise<{
+  code: number
+  seconds: number
+  stderr: string
+  outputs: Record<string, string>
+  summary: string
+  gitProcesses: number
+  peakRssKiB?: number
+}> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'ml2pr-bench-runner-'))
   try {
     const outputFile = path.join(dir, 'output')
@@ -145,7 +160,8 @@ export async function runBundled(
     })
     const seconds = (performance.now() - t0) / 1000
     const gitLines = existsSync(gitLog) ? (await readFile(gitLog, 'utf8')).split('\n').filter(Boolean) : []
-    const rss = timed && existsSync(rssFile) ? Number((await readFile(rssFile, 'utf8')).trim().split('\n').pop()) : NaN
+    const rss =
+      timed && existsSync(rssFile) ? Number((await readFile(rssFile, 'utf8')).trim().split('\n').pop()) : NaN
     return {
       code,
       seconds,
@@ -169,14 +185,22 @@ export function asSent(mails: Buffer[], tag: string): Buffer[] {
   return mails.map((m, i) => {
     const text = m.toString('utf8')
     const nl = text.indexOf('\n')
-    const headers = [`Message-ID: ${id(i + 1)}`, ...(i > 0 ? [`In-Reply-To: ${id(1)}`, `References: ${id(1)}`] : [])]
+    const headers = [
+      `Message-ID: ${id(i + 1)}`,
+      ...(i > 0 ? [`In-Reply-To: ${id(1)}`, `References: ${id(1)}`] : [])
+    ]
     const body = text.slice(nl + 1).replace(/^Date: .*$/m, `Date: ${date}`)
     return Buffer.from(`${text.slice(0, nl + 1)}${headers.join('\n')}\n${body}`)
   })
 }
 
 export async function startWorld(up: Upstream): Promise<BenchWorld> {
-  const github = await startGitHubStandIn({ owner: OWNER, repo: REPO, token: TOKEN, defaultBranch: 'vfs.base.ci' })
+  const github = await startGitHubStandIn({
+    owner: OWNER,
+    repo: REPO,
+    token: TOKEN,
+    defaultBranch: 'vfs.base.ci'
+  })
   const patchwork = await startPatchworkStandIn()
   const lore = await startPublicInbox({ inboxes: { [PROJECT]: { address: `${PROJECT}@vger.kernel.org` } } })
   const proxy = await loggingProxy(lore.url)
@@ -204,7 +228,10 @@ export async function startWorld(up: Upstream): Promise<BenchWorld> {
     },
     requests: logs,
     async run(inputs = {}) {
-      const before = Object.fromEntries(Object.entries(logs()).map(([h, l]) => [h, l.length])) as Record<Host, number>
+      const before = Object.fromEntries(Object.entries(logs()).map(([h, l]) => [h, l.length])) as Record<
+        Host,
+        number
+      >
       const r = await runBundled(
         {
           'github-token': TOKEN,
@@ -222,14 +249,17 @@ export async function startWorld(up: Upstream): Promise<BenchWorld> {
           GITHUB_API_URL: github.apiUrl
         }
       )
-      const during = Object.fromEntries(Object.entries(logs()).map(([h, l]) => [h, l.slice(before[h as Host])])) as Record<
-        Host,
-        LoggedRequest[]
-      >
+      const during = Object.fromEntries(
+        Object.entries(logs()).map(([h, l]) => [h, l.slice(before[h as Host])])
+      ) as Record<Host, LoggedRequest[]>
       return {
         code: r.code,
         wallSeconds: r.seconds,
-        requests: { github: during.github.length, patchwork: during.patchwork.length, lore: during.lore.length },
+        requests: {
+          github: during.github.length,
+          patchwork: during.patchwork.length,
+          lore: during.lore.length
+        },
         writes: [...during.github, ...during.patchwork].filter(isWrite).length,
         gitProcesses: r.gitProcesses,
         peakRssKiB: r.peakRssKiB,
