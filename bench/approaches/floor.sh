@@ -16,11 +16,17 @@ head=$base
 for mail in "$MAILS"/*.eml; do
   git mailinfo -k "$WORK/msg" "$WORK/patch" < "$mail" > "$WORK/info"
   git apply --cached "$WORK/patch"
-  { sed -n 's/^Subject: //p' "$WORK/info"; echo; cat "$WORK/msg"; } > "$WORK/message"
-  head=$(GIT_AUTHOR_NAME=$(sed -n 's/^Author: //p' "$WORK/info") \
-    GIT_AUTHOR_EMAIL=$(sed -n 's/^Email: //p' "$WORK/info") \
-    GIT_AUTHOR_DATE=$(sed -n 's/^Date: //p' "$WORK/info") \
-    git commit-tree "$(git write-tree)" -p "$head" -F "$WORK/message")
+  # Shell builtins only: the floor is git's work, not helper processes.
+  while IFS= read -r line; do
+    case $line in
+    "Author: "*) GIT_AUTHOR_NAME=${line#Author: } ;;
+    "Email: "*) GIT_AUTHOR_EMAIL=${line#Email: } ;;
+    "Date: "*) GIT_AUTHOR_DATE=${line#Date: } ;;
+    "Subject: "*) subject=${line#Subject: } ;;
+    esac
+  done < "$WORK/info"
+  export GIT_AUTHOR_NAME GIT_AUTHOR_EMAIL GIT_AUTHOR_DATE
+  head=$(printf '%s\n\n' "$subject" | cat - "$WORK/msg" | git commit-tree "$(git write-tree)" -p "$head")
 done
 g push -q origin "$head:refs/heads/$BRANCH"
 open_pr
