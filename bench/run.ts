@@ -493,7 +493,11 @@ async function main(): Promise<void> {
       '# Benchmarks\n\nWritten by `npm run bench -- --write` (see `bench/run.ts`): the bundled action (`dist/index.js`), run as the\n' +
       'runner runs it against the stand-ins (GitHub REST + git smart HTTP with partial clone, Patchwork, real public-inbox)\n' +
       "on a generated kernel-sized tree, side by side with the peer approach, the seed deployment's warm path and the\n" +
-      'bare-git floor (`bench/approaches/`), alternating, in the same run. Re-run it after changing `src/`.\n\n'
+      'bare-git floor (`bench/approaches/`), alternating, in the same run. Re-run it after changing `src/`.\n\n' +
+      "Notes: the comparison scripts get the mails as files (ml2pr fetches them from lore); the seed warm path's\n" +
+      'cache restore is a local `cp -a` (actions/cache downloads and unpacks a tarball, which is slower) and its\n' +
+      'depth-500 clone is made once, untimed; every approach runs git through a PATH shim that counts processes, and\n' +
+      "peak RSS is `/usr/bin/time`'s maximum resident set of the process or any process it waited for.\n\n"
     await writeFile(file, `${intro}${text}\n`)
     console.log(`wrote ${path.relative(process.cwd(), file)}`)
   }
