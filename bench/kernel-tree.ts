@@ -1,7 +1,6 @@
 /**
- * A synthetic tree shaped like linux.git: about 90,000 small files spread over top-level directories in
- * roughly the kernel's proportions, several thousand directories deep. Contents are small so the tree is
- * realistic in file count (what checkout and the index pay for) without being hundreds of megabytes.
+ * A synthetic tree shaped like linux.git: about 90,000 files spread over top-level directories in roughly the
+ * kernel's proportions, several thousand directories deep, with kernel-like file sizes and compressibility.
  */
 
 /** Share of files per top-level directory (linux v6.x, rounded). */
@@ -68,9 +67,94 @@ export function kernelPaths(count: number, seed = 1): string[] {
   return [...paths].sort()
 }
 
-/** A small, unique, C-looking file (about 300 bytes). */
+const WORDS = [
+  'static',
+  'int',
+  'struct',
+  'return',
+  'if',
+  'else',
+  'for',
+  'while',
+  'unsigned',
+  'long',
+  'void',
+  'const',
+  'inode',
+  'dentry',
+  'page',
+  'folio',
+  'mutex_lock',
+  'spin_unlock',
+  'kfree',
+  'kmalloc',
+  'GFP_KERNEL',
+  'err',
+  'ret',
+  'dev',
+  'priv',
+  'buf',
+  'len',
+  'offset',
+  'flags',
+  'count',
+  'NULL',
+  'sizeof',
+  'list_for_each_entry',
+  'EINVAL',
+  'ENOMEM',
+  'goto out;',
+  '->',
+  '&',
+  '*',
+  '(',
+  ')',
+  '==',
+  '!=',
+  '+=',
+  '0x1f',
+  '4096',
+  'u32',
+  'u64'
+]
+
+/** A fixed pool of C-looking lines: files draw from it, so they compress like source (about 4x), not 100x. */
+const LINES: string[] = (() => {
+  const rand = random(42)
+  const out: string[] = []
+  for (let i = 0; i < 8192; i++) {
+    const n = 2 + Math.floor(rand() * 10)
+    const words: string[] = []
+    for (let w = 0; w < n; w++) words.push(WORDS[Math.floor(rand() * WORDS.length)] ?? 'x')
+    const indent = '\t'.repeat(Math.floor(rand() * 3))
+    out.push(`${indent}${words.join(' ')}${rand() < 0.3 ? ` /* ${i.toString(36)} */` : ''};`)
+  }
+  return out
+})()
+
+function hash(text: string): number {
+  let h = 2166136261
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619)
+  return h >>> 0
+}
+
+/**
+ * Size of a file in bytes: log-normal around 4 KiB (median), mean about 9 KiB, capped at 256 KiB, as
+ * linux.git's sources are (90,000 files, some 900 MB checked out).
+ */
+export function fileSize(file: string): number {
+  const rand = random(hash(file))
+  const gauss = Math.sqrt(-2 * Math.log(rand() || 1e-9)) * Math.cos(2 * Math.PI * rand())
+  return Math.min(256 * 1024, Math.max(200, Math.round(4096 * Math.exp(1.25 * gauss))))
+}
+
+/**
+ * A deterministic C-looking file of fileSize(file) bytes. `revision` changes one line near the top (what a
+ * patch or a history commit changes), the rest stays the same.
+ */
 export function fileContent(file: string, revision = 0): string {
-  const lines = [
+  const rand = random(hash(file) ^ 0x9e3779b9)
+  const head = [
     '// SPDX-License-Identifier: GPL-2.0',
     `/* ${file} */`,
     '',
@@ -83,5 +167,14 @@ export function fileContent(file: string, revision = 0): string {
     '}',
     ''
   ]
+  const target = fileSize(file)
+  let size = head.reduce((n, l) => n + l.length + 1, 0)
+  const lines = head
+  while (size < target) {
+    const line = LINES[Math.floor(rand() * LINES.length)] ?? ''
+    lines.push(line)
+    size += line.length + 1
+  }
+  lines.push('')
   return lines.join('\n')
 }
