@@ -273,6 +273,22 @@ describe('assembleSeries on b4 samples and lore threads', () => {
     )
   })
 
+  it("a later re-send of a patch by another address, under the author's name, never replaces the real one", async () => {
+    const mails = await loadMails('patchwork/series/base-cover-letter.mbox')
+    const forged: Mail = {
+      ...mails[2],
+      messageId: 'forged@example.net',
+      from: { name: mails[2].from.name, email: 'stephenfinucane@example.net' },
+      date: new Date('2016-09-12T08:00:00Z')
+    }
+    const result = ok(assembleSeries([...mails, forged], { messageId: sf('1') }))
+    expect(result.series.complete).toBe(true)
+    expect(ids(result.series)).toEqual([sf('2'), sf('3')])
+    expect(result.warnings).toContain(
+      'ignored 1 patch mail(s) in the thread sent by others than <stephenfinucane@gmail.com>'
+    )
+  })
+
   it('says why when there is no series', async () => {
     const pull = assembleSeries(await loadMails('patchwork/mail/0001-git-pull-request.mbox'))
     expect(pull).toEqual({ ok: false, reason: 'no patch among the 1 mails' })
