@@ -35,6 +35,35 @@ describe('scheduled discovery over several runs (bundled action)', () => {
     expect(JSON.parse(second.outputs.opened)).toEqual([expect.objectContaining({ key: String(b) })])
   })
 
+  it('stops writing when the token expires mid-run, says so, and the next run finishes without duplicates', async () => {
+    const ids = [await post('expiry-a'), await post('expiry-b')]
+    // An App token that expires between the first push and its PR: every PR request from then on is refused.
+    world.github.injectFault({
+      method: 'POST',
+      path: /\/pulls$/,
+      status: 401,
+      body: { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest', status: '401' },
+      times: 1000
+    })
+    const expired = await world.run()
+    world.github.clearFaults()
+    expect(expired.code).toBe(1)
+    expect(expired.stdout).toMatch(/::error::.*GitHub refused the token/)
+    expect(ids.map(prsFor)).toEqual([0, 0])
+    // The run stopped at the first refusal: the second series was not pushed either.
+    const pushed = await Promise.all(
+      ids.map(async id => (await world.git(['for-each-ref', `refs/heads/pw/${id}/`])).trim() !== '')
+    )
+    expect(pushed).toEqual([true, false])
+
+    const next = await world.run()
+    expect(next.code).toBe(0)
+    expect(ids.map(prsFor)).toEqual([1, 1])
+    const again = await world.run()
+    expect(again.code).toBe(0)
+    expect(ids.map(prsFor)).toEqual([1, 1])
+  })
+
   it('holds a just-completed series for the grace period, then handles it in a later run', async () => {
     const c = await post('charlie')
     const early = await world.run({ 'grace-minutes': '60' })

@@ -70,6 +70,8 @@ export interface GitHubStandIn {
   agePull(n: number, days: number): void
   injectFault(fault: Fault): void
   requests: LoggedRequest[]
+  /** Ends every injected fault (the outage is over). */
+  clearFaults(): void
   close(): Promise<void>
 }
 
@@ -612,6 +614,7 @@ export async function startGitHubStandIn(opts: GitHubStandInOptions): Promise<Gi
       pr.updatedAt = back(pr.updatedAt)
     },
     injectFault: fault => faults.add(fault),
+    clearFaults: () => faults.clear(),
     requests,
     async close() {
       await closeServer(server)

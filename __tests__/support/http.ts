@@ -35,6 +35,11 @@ export class FaultList {
     this.faults.push({ fault, left: fault.times ?? 1 })
   }
 
+  /** Ends every injected fault (the outage is over). */
+  clear(): void {
+    this.faults.length = 0
+  }
+
   take(method: string, path: string): Fault | undefined {
     const hit = this.faults.find(
       f =>
