@@ -97,3 +97,47 @@ describe('the token stays with the configured API', () => {
     expect(seen).toHaveLength(1)
   })
 })
+
+/** Threat 36: an exhausted primary rate limit is waited out only when the wait is affordable. */
+describe('the primary rate limit', () => {
+  async function limitedApi(resetInSeconds: number, seen: string[]): Promise<string> {
+    let limited = true
+    return serve((req, res) => {
+      seen.push(req.url ?? '')
+      if (limited) {
+        limited = false
+        res.writeHead(403, {
+          'content-type': 'application/json',
+          'x-ratelimit-limit': '5000',
+          'x-ratelimit-remaining': '0',
+          'x-ratelimit-reset': String(Math.ceil(Date.now() / 1000) + resetInSeconds)
+        })
+        res.end(JSON.stringify({ message: 'API rate limit exceeded for installation ID 1.', status: '403' }))
+        return
+      }
+      res.writeHead(200, { 'content-type': 'application/json' })
+      res.end(JSON.stringify({ ok: true }))
+    })
+  }
+
+  // Waiting the hour would outlast the test's timeout: the rejection itself shows it did not wait.
+  it('gives up at once when GitHub asks for an hour, saying so', async () => {
+    const seen: string[] = []
+    const warnings: string[] = []
+    const api = await limitedApi(3600, seen)
+    const octokit = createOctokit(TOKEN, api, { info: () => undefined, warning: w => warnings.push(w) })
+    await expect(octokit.request('GET /rate_limit')).rejects.toMatchObject({ status: 403 })
+    expect(seen).toHaveLength(1)
+    expect(warnings).toEqual([
+      expect.stringMatching(/^GitHub rate limit for GET \/rate_limit; retry after \d+s$/)
+    ])
+  })
+
+  it('waits out a short limit and then succeeds', async () => {
+    const seen: string[] = []
+    const api = await limitedApi(1, seen)
+    const octokit = createOctokit(TOKEN, api, { info: () => undefined, warning: () => undefined })
+    await expect(octokit.request('GET /rate_limit')).resolves.toMatchObject({ status: 200 })
+    expect(seen).toHaveLength(2)
+  })
+})
