@@ -11,7 +11,8 @@ export default {
     ]
   },
   clearMocks: true,
-  testTimeout: 60000,
+  // A hang guard, not a speed check: e2e tests run the bundled action several times on a 2-core runner.
+  testTimeout: 180000,
   // Suites start real servers (git http-backend, public-inbox-httpd); two workers match the 2-core machines.
   maxWorkers: 2
 }

@@ -160,5 +160,5 @@ describe('scheduled discovery over several runs (bundled action)', () => {
       expect([one.code, two.code]).toEqual([0, 0])
       expect(world.github.pulls().filter(p => p.headRef.startsWith(`pw/${id}/`))).toHaveLength(1)
     }
-  })
+  }, 360_000)
 })
