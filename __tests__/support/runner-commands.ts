@@ -44,12 +44,12 @@ function unescapeProperty(s: string): string {
   return unescapeData(s).replace(/%3A/gi, ':').replace(/%2C/gi, ',')
 }
 
-function parseV2(input: string, registered: Set<string>): Omit<RunnerCommand, 'line'> | undefined {
-  const line = input.trimStart()
-  if (!line.startsWith('::')) return undefined
-  const end = line.indexOf('::', 2)
-  if (end < 0) return undefined
-  const info = line.slice(2, end)
+/** `name prop=value<sep>prop=value`: the command and its properties, if the runner knows the command. */
+function commandInfo(
+  info: string,
+  separator: string,
+  registered: Set<string>
+): { command: string; properties: Record<string, string> } | undefined {
   const space = info.indexOf(' ')
   const command = (space < 0 ? info : info.slice(0, space)).trim()
   if (!registered.has(command.toLowerCase())) return undefined
@@ -58,12 +58,21 @@ function parseV2(input: string, registered: Set<string>): Omit<RunnerCommand, 'l
     for (const pair of info
       .slice(space + 1)
       .trim()
-      .split(',')) {
+      .split(separator)) {
       const eq = pair.indexOf('=')
       if (eq > 0) properties[pair.slice(0, eq)] = unescapeProperty(pair.slice(eq + 1))
     }
   }
-  return { form: 'v2', command, properties, data: unescapeData(line.slice(end + 2)) }
+  return { command, properties }
+}
+
+function parseV2(input: string, registered: Set<string>): Omit<RunnerCommand, 'line'> | undefined {
+  const line = input.trimStart()
+  if (!line.startsWith('::')) return undefined
+  const end = line.indexOf('::', 2)
+  if (end < 0) return undefined
+  const parsed = commandInfo(line.slice(2, end), ',', registered)
+  return parsed && { form: 'v2', ...parsed, data: unescapeData(line.slice(end + 2)) }
 }
 
 function parseLegacy(input: string, registered: Set<string>): Omit<RunnerCommand, 'line'> | undefined {
@@ -72,21 +81,8 @@ function parseLegacy(input: string, registered: Set<string>): Omit<RunnerCommand
   const message = input.slice(start)
   const end = message.indexOf(']')
   if (end < 0) return undefined
-  const info = message.slice(3, end)
-  const space = info.indexOf(' ')
-  const command = (space < 0 ? info : info.slice(0, space)).trim()
-  if (!registered.has(command.toLowerCase())) return undefined
-  const properties: Record<string, string> = {}
-  if (space >= 0) {
-    for (const pair of info
-      .slice(space + 1)
-      .trim()
-      .split(';')) {
-      const eq = pair.indexOf('=')
-      if (eq > 0) properties[pair.slice(0, eq)] = unescapeProperty(pair.slice(eq + 1))
-    }
-  }
-  return { form: 'legacy', command, properties, data: unescapeData(message.slice(end + 1)) }
+  const parsed = commandInfo(message.slice(3, end), ';', registered)
+  return parsed && { form: 'legacy', ...parsed, data: unescapeData(message.slice(end + 1)) }
 }
 
 /** Every command the runner would execute for this output, in order (stop-commands and resume included). */
